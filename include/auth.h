@@ -1,0 +1,23 @@
+/*
+ * auth.h: who is calling.  The Authorization header is parsed by a pure
+ * function (auth_bearer); auth_check() verifies the key against the
+ * store and names the workspace it acts for.
+ */
+#ifndef AUTH_H
+#define AUTH_H
+
+#include "venna.h"
+#include "apikey.h"
+#include "workspace.h"
+
+struct principal {
+	char	workspace_id[WS_ID_LEN + 1];
+	char	key_id[APIKEY_ID_LEN + 1];
+};
+
+int		auth_bearer(const char *hdr, size_t len, const char **tok,
+		    size_t *toklen);
+enum vn_err	auth_check(struct store *, const unsigned char *pepper,
+		    const char *hdr, struct principal *);
+
+#endif /* AUTH_H */

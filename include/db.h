@@ -1,0 +1,38 @@
+/*
+ * db.h: one SQLite connection, opened by the process (or thread) that
+ * uses it, with the recipe of reliability.md §1c, its prepared
+ * statements cached by name (enum stmt, sql.h), and transactions that
+ * may write always started with BEGIN IMMEDIATE.
+ */
+#ifndef DB_H
+#define DB_H
+
+#include "venna.h"
+#include "sql.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+struct db {
+	struct sqlite3		*h;
+	struct sqlite3_stmt	*stmt[STMT__MAX];
+	int			 in_txn;
+	struct db		*next;	/* free list of the pool (store.c) */
+};
+
+#define DB_OPEN_CREATE	0x01	/* create the file (vennactl init only) */
+
+struct db	*db_open(const struct cfg *, int flags, char *err, size_t errsz);
+void		 db_close(struct db *);
+struct sqlite3_stmt *db_stmt(struct db *, enum stmt);
+enum vn_err	 db_begin(struct db *);
+enum vn_err	 db_commit(struct db *);
+void		 db_rollback(struct db *);
+enum vn_err	 db_exec(struct db *, enum stmt);
+enum vn_err	 db_rc(struct db *, int rc, const char *what);
+int		 db_changes(struct db *);
+int		 db_version_ok(void);
+const char	*db_version(void);
+enum vn_err	 db_checkpoint(struct db *, int truncate);
+
+#endif /* DB_H */

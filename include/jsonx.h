@@ -1,0 +1,35 @@
+/*
+ * jsonx.h: json-c with caps.  A bounded parse (size, depth, strict
+ * syntax, valid UTF-8) and typed field checks that report the failing
+ * parameter the way the OpenAI API does ("Invalid type for 'x'...").
+ * Pure: no I/O; failures are written into a struct fault.
+ */
+#ifndef JSONX_H
+#define JSONX_H
+
+#include "venna.h"
+
+struct fault;
+struct json_object;
+
+enum vn_err	 jsonx_parse(const char *, size_t, int depth,
+		    struct json_object **, struct fault *);
+enum vn_err	 jsonx_object(const char *, size_t, int depth,
+		    struct json_object **, struct fault *);
+enum vn_err	 jsonx_string(struct json_object *, const char *key,
+		    const char *ctx, int required, size_t maxlen,
+		    const char **out, struct fault *);
+enum vn_err	 jsonx_int(struct json_object *, const char *key,
+		    const char *ctx, int required, int64_t min, int64_t max,
+		    int64_t *out, int *present, struct fault *);
+enum vn_err	 jsonx_number(struct json_object *, const char *key,
+		    const char *ctx, double min, double max, double *out,
+		    int *present, struct fault *);
+enum vn_err	 jsonx_bool(struct json_object *, const char *key,
+		    const char *ctx, int *out, int *present, struct fault *);
+enum vn_err	 jsonx_metadata(struct json_object *, const char *key,
+		    struct fault *);
+const char	*jsonx_type_name(struct json_object *);
+const char	*jsonx_to_string(struct json_object *, size_t *len);
+
+#endif /* JSONX_H */

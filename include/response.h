@@ -1,0 +1,45 @@
+/*
+ * response.h: everything Venna writes back.  response.c is the only
+ * writer of FastCGI output, and holds the one table that turns an
+ * enum vn_err into an HTTP status and an OpenAI error envelope.
+ */
+#ifndef RESPONSE_H
+#define RESPONSE_H
+
+#include "venna.h"
+
+struct json_object;
+
+/*
+ * Why a request failed, as it will be reported: the error, and the
+ * message, param and code of the envelope (empty/NULL: the table's).
+ * Pure validators fill one without needing a request.
+ */
+struct fault {
+	enum vn_err	 err;
+	char		 msg[VN_ERRMSG];
+	char		 param[64];
+	const char	*code;		/* static string or NULL */
+	int		 status;	/* overrides the table when != 0 */
+	long		 retry_after;	/* seconds; 0 for none */
+	char		 allow[64];	/* methods, for a 405 */
+};
+
+enum vn_err	 fault_set(struct fault *, enum vn_err, const char *param,
+		    const char *code, const char *fmt, ...) VN_PRINTF(5, 6);
+
+int		 err_status(enum vn_err);
+const char	*err_type(enum vn_err);
+enum vn_err	 resp_head(struct req *, int status, const char *ctype,
+		    long long length, const char *extra);
+enum vn_err	 resp_write(struct req *, const void *, size_t);
+enum vn_err	 resp_flush(struct req *);
+enum vn_err	 resp_json(struct req *, int status, const char *, size_t);
+enum vn_err	 resp_jobj(struct req *, int status, struct json_object *);
+enum vn_err	 resp_error(struct req *);
+enum vn_err	 error_envelope(struct buf *, const struct fault *);
+enum vn_err	 resp_sse_begin(struct req *);
+enum vn_err	 resp_sse_data(struct req *, const char *, size_t);
+enum vn_err	 resp_sse_comment(struct req *, const char *);
+
+#endif /* RESPONSE_H */

@@ -1,0 +1,72 @@
+/*
+ * api_models.c: GET /v1/models and GET /v1/models/{model}.  The models
+ * are the [model NAME] sections of the configuration: what a workspace
+ * key may ask for, as OpenAI model objects (openai-api.md §7).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "api.h"
+#include "request.h"
+#include "response.h"
+
+#define MODELS_MAX_BODY	(4 * 1024 * 1024)
+
+static enum vn_err
+model_json(struct buf *b, const struct cfg_model *m)
+{
+	enum vn_err	 rc;
+
+	if ((rc = buf_addstr(b, "{\"id\":")) != VN_OK ||
+	    (rc = buf_add_json_string(b, m->name, strlen(m->name))) != VN_OK ||
+	    (rc = buf_addf(b, ",\"object\":\"model\",\"created\":%ld,"
+	    "\"owned_by\":", m->created)) != VN_OK ||
+	    (rc = buf_add_json_string(b, m->owned_by,
+	    strlen(m->owned_by))) != VN_OK)
+		return rc;
+	return buf_addc(b, '}');
+}
+
+enum vn_err
+api_models_list(struct req *r)
+{
+	struct buf	 b;
+	size_t		 i;
+	enum vn_err	 rc;
+
+	buf_init(&b, MODELS_MAX_BODY);
+	rc = buf_addstr(&b, "{\"object\":\"list\",\"data\":[");
+	for (i = 0; rc == VN_OK && i < r->cfg->nmodels; i++) {
+		if (i > 0)
+			rc = buf_addc(&b, ',');
+		if (rc == VN_OK)
+			rc = model_json(&b, &r->cfg->models[i]);
+	}
+	if (rc == VN_OK)
+		rc = buf_addstr(&b, "]}");
+	if (rc == VN_OK)
+		rc = resp_json(r, 200, b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
+enum vn_err
+api_models_get(struct req *r)
+{
+	const struct cfg_model	*m;
+	struct buf		 b;
+	enum vn_err		 rc;
+
+	if ((m = cfg_model_find(r->cfg, r->params[0])) == NULL)
+		return req_fail(r, VN_ENOMODEL, "model", "model_not_found",
+		    "The model '%.200s' does not exist or you do not have "
+		    "access to it.", r->params[0]);
+	buf_init(&b, MODELS_MAX_BODY);
+	if ((rc = model_json(&b, m)) == VN_OK)
+		rc = resp_json(r, 200, b.data, b.len);
+	buf_free(&b);
+	return rc;
+}

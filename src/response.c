@@ -1,0 +1,347 @@
+/*
+ * response.c: status lines, headers, JSON bodies, error envelopes and
+ * server-sent events.  Every error Venna reports goes through
+ * err_table[]: one row per enum vn_err, so a status or an error type is
+ * decided in exactly one place.  Every /v1 answer is JSON, errors
+ * included, with all four keys of the envelope (openai-api.md §6).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+#include <json.h>
+
+#include "buf.h"
+#include "log.h"
+#include "request.h"
+#include "response.h"
+
+static const struct {
+	int		 status;
+	const char	*type;
+	const char	*code;		/* default; NULL is JSON null */
+	const char	*message;	/* default */
+} err_table[VN__MAX] = {
+	[VN_OK] = { 200, NULL, NULL, NULL },
+	[VN_ENOMEM] = { 500, "server_error", NULL,
+	    "The server ran out of memory while processing your request." },
+	[VN_EINVAL] = { 400, "invalid_request_error", NULL,
+	    "The request is invalid." },
+	[VN_EJSON] = { 400, "invalid_request_error", NULL,
+	    "We could not parse the JSON body of your request. The API "
+	    "expects a JSON payload." },
+	[VN_ENOKEY] = { 401, "invalid_request_error", NULL,
+	    "You didn't provide an API key. You need to provide your API key "
+	    "in an Authorization header using Bearer auth (i.e. "
+	    "Authorization: Bearer YOUR_KEY)." },
+	[VN_EAUTH] = { 401, "invalid_request_error", "invalid_api_key",
+	    "Incorrect API key provided. Ask your Venna operator for a "
+	    "valid workspace key." },
+	[VN_EPERM] = { 403, "invalid_request_error", "permission_denied",
+	    "You are not allowed to do this." },
+	[VN_ENOTFOUND] = { 404, "invalid_request_error", NULL,
+	    "No such object." },
+	[VN_ENOROUTE] = { 404, "invalid_request_error", "unknown_url",
+	    "Invalid URL." },
+	[VN_ENOMODEL] = { 404, "invalid_request_error", "model_not_found",
+	    "The model does not exist or you do not have access to it." },
+	[VN_EMETHOD] = { 405, "invalid_request_error", "method_not_allowed",
+	    "Method not allowed." },
+	[VN_ECONFLICT] = { 409, "invalid_request_error", NULL,
+	    "The object is in a state that does not allow this." },
+	[VN_ETOOBIG] = { 413, "invalid_request_error", "request_too_large",
+	    "The request is too large." },
+	[VN_EMEDIA] = { 415, "invalid_request_error", "unsupported_media_type",
+	    "Unsupported Content-Type." },
+	[VN_ELIMIT] = { 429, "rate_limit_exceeded", "rate_limit_exceeded",
+	    "Rate limit reached." },
+	[VN_EUNIMPL] = { 501, "not_implemented", "not_implemented",
+	    "This endpoint is not implemented yet on Venna gateway." },
+	[VN_EUPSTREAM] = { 502, "server_error", "upstream_error",
+	    "The upstream model server failed to answer." },
+	[VN_EUNAVAIL] = { 503, "server_error", "service_unavailable",
+	    "No upstream model server is available. Please retry." },
+	[VN_ETIMEOUT] = { 504, "server_error", "upstream_timeout",
+	    "The upstream model server did not answer in time." },
+	[VN_ESTORE] = { 500, "server_error", NULL,
+	    "The server had an error while processing your request." },
+	[VN_ESYS] = { 500, "server_error", NULL,
+	    "The server had an error while processing your request." },
+	[VN_ECLIENT] = { 499, "server_error", NULL,
+	    "The client closed the connection." },
+	[VN_ECONFIG] = { 500, "server_error", NULL,
+	    "The server is misconfigured." },
+};
+
+/*
+ * Record a failure in f.  param and code may be NULL.  Returns err.
+ */
+enum vn_err
+fault_set(struct fault *f, enum vn_err err, const char *param,
+    const char *code, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	f->err = err;
+	f->code = code;
+	snprintf(f->param, sizeof(f->param), "%s", param != NULL ? param : "");
+	va_start(ap, fmt);
+	vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 499: return "Client Closed Request";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return status < 400 ? "OK" : "Error";
+	}
+}
+
+int
+err_status(enum vn_err e)
+{
+	return e < VN__MAX ? err_table[e].status : 500;
+}
+
+const char *
+err_type(enum vn_err e)
+{
+	return e < VN__MAX && err_table[e].type != NULL ?
+	    err_table[e].type : "server_error";
+}
+
+static enum vn_err
+put(struct req *r, const void *p, size_t n)
+{
+	if (r->client_gone)
+		return VN_ECLIENT;
+	while (n > 0) {
+		int chunk = n > (1 << 30) ? (1 << 30) : (int)n;
+
+		if (FCGX_PutStr(p, chunk, r->fx->out) != chunk) {
+			r->client_gone = 1;
+			return VN_ECLIENT;
+		}
+		p = (const char *)p + chunk;
+		n -= (size_t)chunk;
+	}
+	return VN_OK;
+}
+
+/*
+ * Send the status line and headers.  length < 0 means unknown (no
+ * Content-Length).  extra holds further header lines, each ending in
+ * CRLF, or NULL; callers strip CR and LF from anything a client sent
+ * before putting it there.
+ */
+enum vn_err
+resp_head(struct req *r, int status, const char *ctype, long long length,
+    const char *extra)
+{
+	char	 h[1024];
+	int	 n;
+
+	if (r->headers_sent)
+		return VN_OK;
+	n = snprintf(h, sizeof(h),
+	    "Status: %d %s\r\n"
+	    "Content-Type: %s\r\n"
+	    "x-request-id: %s\r\n",
+	    status, reason(status), ctype, r->id);
+	if (length >= 0 && n > 0 && (size_t)n < sizeof(h))
+		n += snprintf(h + n, sizeof(h) - (size_t)n,
+		    "Content-Length: %lld\r\n", length);
+	if (n < 0 || (size_t)n >= sizeof(h) - 2)
+		return VN_ESYS;
+	r->status = status;
+	r->headers_sent = 1;
+	if (put(r, h, (size_t)n) != VN_OK ||
+	    (extra != NULL && put(r, extra, strlen(extra)) != VN_OK) ||
+	    put(r, "\r\n", 2) != VN_OK)
+		return VN_ECLIENT;
+	return VN_OK;
+}
+
+enum vn_err
+resp_write(struct req *r, const void *p, size_t n)
+{
+	return put(r, p, n);
+}
+
+/* Push buffered output to the web server now (streaming). */
+enum vn_err
+resp_flush(struct req *r)
+{
+	if (r->client_gone)
+		return VN_ECLIENT;
+	if (FCGX_FFlush(r->fx->out) != 0) {
+		r->client_gone = 1;
+		return VN_ECLIENT;
+	}
+	return VN_OK;
+}
+
+/* A complete JSON answer with its length. */
+enum vn_err
+resp_json(struct req *r, int status, const char *body, size_t len)
+{
+	enum vn_err	 rc;
+
+	if ((rc = resp_head(r, status, "application/json", (long long)len,
+	    NULL)) != VN_OK)
+		return rc;
+	return put(r, body, len);
+}
+
+/* Serialize obj and send it; obj stays the caller's. */
+enum vn_err
+resp_jobj(struct req *r, int status, struct json_object *obj)
+{
+	const char	*s;
+	size_t		 len = 0;
+
+	s = json_object_to_json_string_length(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (s == NULL)
+		return VN_ENOMEM;
+	return resp_json(r, status, s, len);
+}
+
+/*
+ * Write {"error":{"message","type","param","code"}} for the fault f
+ * into b.  Empty message and NULL code take the table's defaults.
+ */
+enum vn_err
+error_envelope(struct buf *b, const struct fault *f)
+{
+	enum vn_err	 e = f->err < VN__MAX ? f->err : VN_ESYS;
+	const char	*msg, *code;
+	enum vn_err	 rc;
+
+	msg = f->msg[0] != '\0' ? f->msg : err_table[e].message;
+	code = f->code != NULL ? f->code : err_table[e].code;
+	if ((rc = buf_addstr(b, "{\"error\":{\"message\":")) != VN_OK ||
+	    (rc = buf_add_json_string(b, msg, strlen(msg))) != VN_OK ||
+	    (rc = buf_addstr(b, ",\"type\":")) != VN_OK ||
+	    (rc = buf_add_json_string(b, err_type(e),
+	    strlen(err_type(e)))) != VN_OK ||
+	    (rc = buf_addstr(b, ",\"param\":")) != VN_OK)
+		return rc;
+	rc = f->param[0] != '\0' ?
+	    buf_add_json_string(b, f->param, strlen(f->param)) :
+	    buf_addstr(b, "null");
+	if (rc != VN_OK || (rc = buf_addstr(b, ",\"code\":")) != VN_OK)
+		return rc;
+	rc = code != NULL ? buf_add_json_string(b, code, strlen(code)) :
+	    buf_addstr(b, "null");
+	if (rc != VN_OK)
+		return rc;
+	return buf_addstr(b, "}}");
+}
+
+/*
+ * Send r's failure as an error response.  A 409 tells the SDKs not to
+ * retry (they retry 409 by default); a 405 lists what is allowed; a
+ * 401 names the scheme; Retry-After is passed on when known.
+ */
+enum vn_err
+resp_error(struct req *r)
+{
+	const struct fault *f = &r->fault;
+	struct buf	 b;
+	char		 extra[256] = "";
+	size_t		 n;
+	int		 status;
+	enum vn_err	 rc;
+
+	if (f->err == VN_ECLIENT || r->client_gone)
+		return VN_ECLIENT;
+	status = f->status != 0 ? f->status : err_status(f->err);
+	buf_init(&b, 2 * VN_ERRMSG);
+	if ((rc = error_envelope(&b, f)) != VN_OK) {
+		buf_free(&b);
+		return rc;
+	}
+	if (status == 409)
+		snprintf(extra, sizeof(extra), "x-should-retry: false\r\n");
+	else if (status == 401)
+		snprintf(extra, sizeof(extra), "WWW-Authenticate: Bearer\r\n");
+	else if (status == 405 && f->allow[0] != '\0')
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n", f->allow);
+	if (f->retry_after > 0) {
+		n = strlen(extra);
+		snprintf(extra + n, sizeof(extra) - n, "Retry-After: %ld\r\n",
+		    f->retry_after);
+	}
+	rc = resp_head(r, status, "application/json", (long long)b.len,
+	    extra[0] != '\0' ? extra : NULL);
+	if (rc == VN_OK)
+		rc = put(r, b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * Start a stream of server-sent events.  X-Accel-Buffering stops nginx
+ * from holding events back even where fastcgi_buffering is on.
+ */
+enum vn_err
+resp_sse_begin(struct req *r)
+{
+	enum vn_err	 rc;
+
+	rc = resp_head(r, 200, "text/event-stream; charset=utf-8", -1,
+	    "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
+	if (rc != VN_OK)
+		return rc;
+	r->sse = 1;
+	return resp_flush(r);
+}
+
+/* Send one event "data: <p>\n\n" and flush it to the client. */
+enum vn_err
+resp_sse_data(struct req *r, const char *p, size_t n)
+{
+	enum vn_err	 rc;
+
+	if ((rc = put(r, "data: ", 6)) != VN_OK ||
+	    (rc = put(r, p, n)) != VN_OK ||
+	    (rc = put(r, "\n\n", 2)) != VN_OK)
+		return rc;
+	return resp_flush(r);
+}
+
+/* Send an SSE comment line (": text"), which clients ignore. */
+enum vn_err
+resp_sse_comment(struct req *r, const char *text)
+{
+	enum vn_err	 rc;
+
+	if ((rc = put(r, ": ", 2)) != VN_OK ||
+	    (rc = put(r, text, strlen(text))) != VN_OK ||
+	    (rc = put(r, "\n\n", 2)) != VN_OK)
+		return rc;
+	return resp_flush(r);
+}

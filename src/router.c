@@ -1,0 +1,107 @@
+/*
+ * router.c: which handler serves a request.  The table below is the
+ * whole HTTP surface of Venna; matching walks the raw path segment by
+ * segment, so what a "*" captures is one segment and nothing in it can
+ * reach another route.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "api.h"
+#include "router.h"
+
+const struct route routes[] = {
+	{ "GET", "/v1/models", api_models_list, 0 },
+	{ "GET", "/v1/models/*", api_models_get, 0 },
+	{ NULL, NULL, NULL, 0 }
+};
+
+/*
+ * Match path against pattern; on success record the "*" segments in m.
+ * Returns 1 on a match.  Pure.
+ */
+int
+pattern_match(const char *pat, const char *path, struct route_match *m)
+{
+	const char	*pe, *se;
+	size_t		 plen, slen;
+
+	m->nparams = 0;
+	for (;;) {
+		if (*pat != '/' || *path != '/')
+			return *pat == '\0' && *path == '\0';
+		pat++;
+		path++;
+		pe = strchr(pat, '/');
+		se = strchr(path, '/');
+		plen = pe != NULL ? (size_t)(pe - pat) : strlen(pat);
+		slen = se != NULL ? (size_t)(se - path) : strlen(path);
+		if (slen == 0)
+			return 0;
+		if (plen == 1 && pat[0] == '*') {
+			if (m->nparams == ROUTE_MAX_PARAMS)
+				return 0;
+			m->param[m->nparams] = path;
+			m->paramlen[m->nparams] = slen;
+			m->nparams++;
+		} else if (plen != slen || memcmp(pat, path, slen) != 0)
+			return 0;
+		pat += plen;
+		path += slen;
+	}
+}
+
+static void
+allow_add(char *allow, size_t sz, const char *method)
+{
+	size_t	 n = strlen(allow), mlen = strlen(method);
+	const char *p;
+
+	for (p = allow; (p = strstr(p, method)) != NULL; p += mlen)
+		if ((p == allow || p[-1] == ' ') &&
+		    (p[mlen] == ',' || p[mlen] == '\0'))
+			return;
+	if (n + mlen + 3 >= sz)
+		return;
+	if (n > 0) {
+		memcpy(allow + n, ", ", 2);
+		n += 2;
+	}
+	memcpy(allow + n, method, mlen + 1);
+}
+
+/*
+ * Look up method and path.  Served routes win; then the OpenAI document
+ * decides between 501 and 405; otherwise 404.  Pure.
+ */
+enum route_result
+router_find(const char *method, const char *path, struct route_match *m)
+{
+	struct route_match	 tmp;
+	const struct route	*r;
+	const struct openai_path *o;
+	int			 other = 0;
+
+	memset(m, 0, sizeof(*m));
+	for (r = routes; r->method != NULL; r++) {
+		if (!pattern_match(r->pattern, path, &tmp))
+			continue;
+		if (strcmp(r->method, method) == 0) {
+			*m = tmp;
+			m->route = r;
+			return ROUTE_FOUND;
+		}
+		allow_add(m->allow, sizeof(m->allow), r->method);
+		other = 1;
+	}
+	for (o = openai_paths; o->method != NULL; o++) {
+		if (!pattern_match(o->pattern, path, &tmp))
+			continue;
+		if (strcmp(o->method, method) == 0)
+			return ROUTE_UNIMPL;
+		allow_add(m->allow, sizeof(m->allow), o->method);
+		other = 1;
+	}
+	return other ? ROUTE_NOMETHOD : ROUTE_NOPATH;
+}

@@ -1,0 +1,128 @@
+/*
+ * schema.c: forward-only migrations.  Migration N takes a database at
+ * user_version N-1 to N; a released migration is never edited, only
+ * followed by a new one.  Every opener runs schema_migrate(): the first
+ * to see an old version takes the write lock (BEGIN IMMEDIATE), checks
+ * the version again and migrates; the others wait on the lock and find
+ * nothing left to do.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+#include "schema.h"
+
+static const char *const migrations[] = {
+	/* 1: workspaces, their API keys, and the usage ledger. */
+	"CREATE TABLE workspaces ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	/* Only a keyed hash of each key is kept: a dump yields no key. */
+	"CREATE TABLE api_keys ("
+	"  id TEXT PRIMARY KEY,"
+	"  workspace_id TEXT NOT NULL REFERENCES workspaces(id),"
+	"  name TEXT,"
+	"  hash BLOB NOT NULL,"
+	"  pepper_version INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_used_at INTEGER,"
+	"  revoked_at INTEGER"
+	");"
+	"CREATE INDEX api_keys_workspace ON api_keys(workspace_id);"
+	/* One row per request that reached a model, success or not. */
+	"CREATE TABLE usage ("
+	"  id INTEGER PRIMARY KEY,"
+	"  request_id TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  workspace_id TEXT NOT NULL,"
+	"  key_id TEXT,"
+	"  endpoint TEXT NOT NULL,"
+	"  model TEXT,"
+	"  upstream TEXT,"
+	"  prompt_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  completion_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  cached_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  cost_pusd INTEGER NOT NULL DEFAULT 0,"
+	"  status INTEGER NOT NULL,"
+	"  latency_ms INTEGER NOT NULL,"
+	"  batch_id TEXT"
+	");"
+	"CREATE INDEX usage_workspace_time ON usage(workspace_id, created_at);"
+	"CREATE INDEX usage_time ON usage(created_at);",
+};
+
+int
+schema_latest(void)
+{
+	return (int)VN_NELEM(migrations);
+}
+
+static int
+user_version(sqlite3 *h, int *v)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 ok = 0;
+
+	if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		*v = sqlite3_column_int(st, 0);
+		ok = 1;
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/*
+ * Bring the schema to the latest version.  Refuses a database from a
+ * newer Venna rather than guessing at it.
+ */
+enum vn_err
+schema_migrate(struct db *db, char *err, size_t errsz)
+{
+	char		*emsg = NULL;
+	char		 pragma[64];
+	int		 v = 0, i = 0;
+	enum vn_err	 rc;
+
+	if (!user_version(db->h, &v)) {
+		snprintf(err, errsz, "cannot read the schema version: %s",
+		    sqlite3_errmsg(db->h));
+		return VN_ESTORE;
+	}
+	if (v == schema_latest())
+		return VN_OK;
+	if (v > schema_latest()) {
+		snprintf(err, errsz, "the database has schema version %d, "
+		    "newer than this program's %d", v, schema_latest());
+		return VN_ESTORE;
+	}
+	if ((rc = db_begin(db)) != VN_OK) {
+		snprintf(err, errsz, "cannot lock the database to migrate");
+		return rc;
+	}
+	if (!user_version(db->h, &v))
+		goto fail;
+	for (i = v; i < schema_latest(); i++) {
+		if (sqlite3_exec(db->h, migrations[i], NULL, NULL, &emsg) !=
+		    SQLITE_OK)
+			goto fail;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+		    i + 1);
+		if (sqlite3_exec(db->h, pragma, NULL, NULL, &emsg) !=
+		    SQLITE_OK)
+			goto fail;
+	}
+	return db_commit(db);
+fail:
+	snprintf(err, errsz, "migration to schema %d failed: %s", i + 1,
+	    emsg != NULL ? emsg : sqlite3_errmsg(db->h));
+	sqlite3_free(emsg);
+	db_rollback(db);
+	return VN_ESTORE;
+}

@@ -1,0 +1,486 @@
+/*
+ * vennactl.c: the operator's command line.  Subcommands are a table of
+ * {words, handler, usage}; each handler opens the database itself, so
+ * vennactl can run beside a live pool (SQLite WAL: its reads never
+ * block the workers, its writes are short transactions).
+ *
+ * What a key looks like is printed once, by "key create", alone on one
+ * line of stdout, so scripts can capture it; everything else goes to
+ * stderr or is a listing that never includes a secret.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "apikey.h"
+#include "cfg.h"
+#include "db.h"
+#include "ids.h"
+#include "report.h"
+#include "schema.h"
+#include "workspace.h"
+
+struct ctl {
+	struct cfg	*cfg;
+	const char	*cfgpath;
+	int		 argc;	/* words after the subcommand */
+	char		**argv;
+};
+
+struct command {
+	const char	*word1, *word2;
+	int		(*fn)(struct ctl *);
+	const char	*usage;
+};
+
+static int	cmd_init(struct ctl *);
+static int	cmd_ws_create(struct ctl *);
+static int	cmd_ws_list(struct ctl *);
+static int	cmd_key_create(struct ctl *);
+static int	cmd_key_list(struct ctl *);
+static int	cmd_key_revoke(struct ctl *);
+static int	cmd_usage(struct ctl *);
+static int	cmd_db_check(struct ctl *);
+
+static const struct command commands[] = {
+	{ "init", NULL, cmd_init, "init" },
+	{ "workspace", "create", cmd_ws_create, "workspace create NAME" },
+	{ "workspace", "list", cmd_ws_list, "workspace list" },
+	{ "key", "create", cmd_key_create,
+	    "key create WORKSPACE [--name LABEL]" },
+	{ "key", "list", cmd_key_list, "key list [--workspace NAME]" },
+	{ "key", "revoke", cmd_key_revoke, "key revoke ID" },
+	{ "usage", NULL, cmd_usage,
+	    "usage [--workspace NAME] [--since DATE] [--by model|key|day] "
+	    "[--format table|json|csv]" },
+	{ "db", "check", cmd_db_check, "db check" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+static void
+usage(void)
+{
+	const struct command	*c;
+
+	fprintf(stderr, "usage: vennactl [-V] [-c file] command ...\n");
+	for (c = commands; c->word1 != NULL; c++)
+		fprintf(stderr, "       vennactl [-c file] %s\n", c->usage);
+	exit(2);
+}
+
+/*
+ * Find "--name VALUE" among the words; removes nothing, and a flag
+ * given twice takes the last value.  Returns NULL when absent.
+ */
+static const char *
+flag(struct ctl *c, const char *name)
+{
+	const char	*v = NULL;
+	int		 i;
+
+	for (i = 0; i < c->argc; i++)
+		if (strcmp(c->argv[i], name) == 0) {
+			if (i + 1 >= c->argc)
+				errx(2, "%s needs a value", name);
+			v = c->argv[++i];
+		}
+	return v;
+}
+
+/* The positional words, skipping "--flag value" pairs. */
+static int
+positional(struct ctl *c, char **out, int max)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < c->argc; i++) {
+		if (strncmp(c->argv[i], "--", 2) == 0) {
+			i++;
+			continue;
+		}
+		if (n == max)
+			errx(2, "unexpected argument: %s", c->argv[i]);
+		out[n++] = c->argv[i];
+	}
+	return n;
+}
+
+static void
+check_flags(struct ctl *c, const char *const *allowed)
+{
+	const char *const *a;
+	int		 i;
+
+	for (i = 0; i < c->argc; i++) {
+		if (strncmp(c->argv[i], "--", 2) != 0)
+			continue;
+		for (a = allowed; *a != NULL; a++)
+			if (strcmp(*a, c->argv[i]) == 0)
+				break;
+		if (*a == NULL)
+			errx(2, "unknown option %s", c->argv[i]);
+		i++;
+	}
+}
+
+static struct db *
+open_db(struct ctl *c)
+{
+	struct db	*db;
+	char		 e[VN_ERRMSG];
+
+	if ((db = db_open(c->cfg, 0, e, sizeof(e))) == NULL)
+		errx(1, "%s", e);
+	return db;
+}
+
+static void
+load_pepper(struct ctl *c, unsigned char pepper[PEPPER_LEN])
+{
+	char	 e[VN_ERRMSG];
+
+	if (pepper_load(c->cfg->pepper_file, pepper, e, sizeof(e)) != VN_OK)
+		errx(1, "%s", e);
+}
+
+/* mkdir -p with mode for the directories Venna keeps state in. */
+static void
+make_dirs(const char *path, mode_t mode)
+{
+	char	 tmp[4096];
+	char	*p;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		errx(1, "%s: path too long", path);
+	for (p = tmp + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) == -1 && errno != EEXIST)
+			err(1, "mkdir %s", tmp);
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) == -1 && errno != EEXIST)
+		err(1, "mkdir %s", tmp);
+}
+
+/*
+ * Create what is missing: the state directories, the pepper, the
+ * database at the latest schema.  Refuses to make a new pepper for a
+ * database that already holds keys: every key would stop working.
+ */
+static int
+cmd_init(struct ctl *c)
+{
+	struct db	*db;
+	sqlite3_stmt	*st = NULL;
+	char		 e[VN_ERRMSG], dir[4096];
+	int		 had_pepper, nkeys = 0;
+
+	if (c->argc != 0)
+		usage();
+	umask(027);	/* the database, its WAL and the files: not public */
+	snprintf(dir, sizeof(dir), "%s", c->cfg->database);
+	make_dirs(dirname(dir), 0750);
+	make_dirs(c->cfg->data_dir, 0750);
+	had_pepper = access(c->cfg->pepper_file, F_OK) == 0;
+	if ((db = db_open(c->cfg, DB_OPEN_CREATE, e, sizeof(e))) == NULL)
+		errx(1, "%s", e);
+	if (!had_pepper) {
+		if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM api_keys",
+		    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) ==
+		    SQLITE_ROW)
+			nkeys = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		if (nkeys > 0)
+			errx(1, "%s is missing but the database holds %d keys; "
+			    "restore the pepper file instead of making a new "
+			    "one", c->cfg->pepper_file, nkeys);
+		if (pepper_create(c->cfg->pepper_file, e, sizeof(e)) != VN_OK)
+			errx(1, "%s", e);
+	}
+	db_close(db);
+	fprintf(stderr, "vennactl: database %s (schema %d), pepper %s, "
+	    "files %s: ready\n", c->cfg->database, schema_latest(),
+	    c->cfg->pepper_file, c->cfg->data_dir);
+	return 0;
+}
+
+static int
+cmd_ws_create(struct ctl *c)
+{
+	struct db	*db;
+	char		*name[1];
+	char		 id[WS_ID_LEN + 1];
+	enum vn_err	 rc;
+
+	if (positional(c, name, 1) != 1)
+		usage();
+	if (!ws_name_ok(name[0]))
+		errx(2, "workspace names are 1 to %d letters, digits, '.', "
+		    "'_' or '-'", WS_NAME_MAX);
+	db = open_db(c);
+	rc = ws_create(db, name[0], id);
+	db_close(db);
+	if (rc == VN_ECONFLICT)
+		errx(1, "workspace %s already exists", name[0]);
+	if (rc != VN_OK)
+		errx(1, "cannot create workspace %s", name[0]);
+	printf("%s\n", id);
+	return 0;
+}
+
+static void
+fmt_time(sqlite3_stmt *st, int col, char *out, size_t outsz)
+{
+	time_t		 t;
+	struct tm	 tm;
+
+	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+		snprintf(out, outsz, "-");
+		return;
+	}
+	t = (time_t)sqlite3_column_int64(st, col);
+	gmtime_r(&t, &tm);
+	strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int
+cmd_ws_list(struct ctl *c)
+{
+	struct db	*db;
+	sqlite3_stmt	*st;
+	char		 created[32];
+
+	if (c->argc != 0)
+		usage();
+	db = open_db(c);
+	if ((st = db_stmt(db, STMT_WS_LIST)) == NULL)
+		errx(1, "database error");
+	printf("%-20s %-24s %-20s %s\n", "ID", "NAME", "CREATED", "KEYS");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		fmt_time(st, 2, created, sizeof(created));
+		printf("%-20s %-24s %-20s %d\n", sqlite3_column_text(st, 0),
+		    sqlite3_column_text(st, 1), created,
+		    sqlite3_column_int(st, 3));
+	}
+	sqlite3_reset(st);
+	db_close(db);
+	return 0;
+}
+
+static int
+cmd_key_create(struct ctl *c)
+{
+	static const char *const allowed[] = { "--name", NULL };
+	unsigned char	 pepper[PEPPER_LEN];
+	struct db	*db;
+	char		*ws[1];
+	const char	*label;
+	char		 key[APIKEY_LEN + 1], id[APIKEY_ID_LEN + 1];
+	enum vn_err	 rc;
+
+	check_flags(c, allowed);
+	if (positional(c, ws, 1) != 1)
+		usage();
+	if ((label = flag(c, "--name")) != NULL && strlen(label) > 200)
+		errx(2, "--name: at most 200 characters");
+	load_pepper(c, pepper);
+	db = open_db(c);
+	rc = key_create(db, pepper, ws[0], label, key, id);
+	db_close(db);
+	sodium_memzero(pepper, sizeof(pepper));
+	if (rc == VN_ENOTFOUND)
+		errx(1, "no workspace named %s", ws[0]);
+	if (rc != VN_OK)
+		errx(1, "cannot create a key");
+	fprintf(stderr, "vennactl: key %s for workspace %s; it is shown "
+	    "only this once\n", id, ws[0]);
+	printf("%s\n", key);
+	sodium_memzero(key, sizeof(key));
+	return 0;
+}
+
+static int
+cmd_key_list(struct ctl *c)
+{
+	static const char *const allowed[] = { "--workspace", NULL };
+	struct db	*db;
+	sqlite3_stmt	*st;
+	const char	*ws;
+	char		*none[1];
+	char		 created[32], used[32], revoked[32];
+
+	check_flags(c, allowed);
+	if (positional(c, none, 0) != 0)
+		usage();
+	ws = flag(c, "--workspace");
+	db = open_db(c);
+	if ((st = db_stmt(db, STMT_KEY_LIST)) == NULL)
+		errx(1, "database error");
+	if (ws != NULL)
+		sqlite3_bind_text(st, 1, ws, -1, SQLITE_STATIC);
+	printf("%-14s %-20s %-16s %-20s %-20s %s\n", "ID", "LABEL",
+	    "WORKSPACE", "CREATED", "LAST USED", "REVOKED");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		fmt_time(st, 3, created, sizeof(created));
+		fmt_time(st, 4, used, sizeof(used));
+		fmt_time(st, 5, revoked, sizeof(revoked));
+		printf("%-14s %-20s %-16s %-20s %-20s %s\n",
+		    sqlite3_column_text(st, 0),
+		    sqlite3_column_type(st, 1) == SQLITE_NULL ? "-" :
+		    (const char *)sqlite3_column_text(st, 1),
+		    sqlite3_column_text(st, 2), created, used, revoked);
+	}
+	sqlite3_reset(st);
+	db_close(db);
+	return 0;
+}
+
+/* Revoke by public id; a whole key is accepted too (its id is used). */
+static int
+cmd_key_revoke(struct ctl *c)
+{
+	struct db	*db;
+	char		*arg[1];
+	char		 id[APIKEY_ID_LEN + 1];
+	enum vn_err	 rc;
+
+	if (positional(c, arg, 1) != 1)
+		usage();
+	if (apikey_parse(arg[0], strlen(arg[0]), id))
+		;
+	else if (strlen(arg[0]) == APIKEY_ID_LEN)
+		memcpy(id, arg[0], sizeof(id));
+	else
+		errx(2, "expected a key id (%d characters) or a whole key",
+		    APIKEY_ID_LEN);
+	db = open_db(c);
+	rc = key_revoke(db, id);
+	db_close(db);
+	if (rc == VN_ENOTFOUND)
+		errx(1, "no active key %s", id);
+	if (rc != VN_OK)
+		errx(1, "cannot revoke key %s", id);
+	fprintf(stderr, "vennactl: key %s revoked\n", id);
+	return 0;
+}
+
+static int
+cmd_usage(struct ctl *c)
+{
+	static const char *const allowed[] = { "--workspace", "--since",
+	    "--by", "--format", NULL };
+	struct report_opts	 o;
+	struct db		*db;
+	char			*none[1];
+	int			 rc;
+
+	check_flags(c, allowed);
+	if (positional(c, none, 0) != 0)
+		usage();
+	memset(&o, 0, sizeof(o));
+	o.workspace = flag(c, "--workspace");
+	if (report_parse_since(flag(c, "--since"), &o.since) != 0)
+		errx(2, "--since: expected YYYY-MM-DD or "
+		    "YYYY-MM-DDTHH:MM:SSZ");
+	if (report_parse_by(flag(c, "--by"), &o.by) != 0)
+		errx(2, "--by: expected model, key or day");
+	if (report_parse_format(flag(c, "--format"), &o.format) != 0)
+		errx(2, "--format: expected table, json or csv");
+	db = open_db(c);
+	rc = report_usage(db, &o, stdout);
+	db_close(db);
+	if (rc != 0)
+		errx(1, "cannot read the usage ledger");
+	return 0;
+}
+
+static int
+cmd_db_check(struct ctl *c)
+{
+	struct db	*db;
+	sqlite3_stmt	*st = NULL;
+	int		 ok = 0;
+
+	if (c->argc != 0)
+		usage();
+	db = open_db(c);
+	if (sqlite3_prepare_v2(db->h, "PRAGMA integrity_check", -1, &st,
+	    NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		printf("integrity_check: %s\n", sqlite3_column_text(st, 0));
+		ok = strcmp((const char *)sqlite3_column_text(st, 0), "ok") ==
+		    0;
+	}
+	sqlite3_finalize(st);
+	printf("schema: %d, SQLite %s\n", schema_latest(), db_version());
+	db_close(db);
+	return ok ? 0 : 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const struct command	*cmd;
+	struct ctl		 c;
+	char			 e[VN_ERRMSG];
+	int			 ch, used;
+
+	memset(&c, 0, sizeof(c));
+	while ((ch = getopt(argc, argv, "+c:V")) != -1)
+		switch (ch) {
+		case 'c':
+			c.cfgpath = optarg;
+			break;
+		case 'V':
+			printf("vennactl %s (SQLite %s)\n", PACKAGE_VERSION,
+			    db_version());
+			return 0;
+		default:
+			usage();
+		}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		usage();
+	for (cmd = commands; cmd->word1 != NULL; cmd++) {
+		if (strcmp(cmd->word1, argv[0]) != 0)
+			continue;
+		if (cmd->word2 == NULL)
+			break;
+		if (argc > 1 && strcmp(cmd->word2, argv[1]) == 0)
+			break;
+	}
+	if (cmd->word1 == NULL)
+		usage();
+	used = cmd->word2 != NULL ? 2 : 1;
+	c.argc = argc - used;
+	c.argv = argv + used;
+
+	if (c.cfgpath == NULL && (c.cfgpath = getenv("VENNA_CONF")) != NULL &&
+	    *c.cfgpath == '\0')
+		c.cfgpath = NULL;
+	if (c.cfgpath == NULL && access(cfg_default_path(), F_OK) == 0)
+		c.cfgpath = cfg_default_path();
+	c.cfg = c.cfgpath != NULL ? cfg_load(c.cfgpath, e, sizeof(e)) :
+	    cfg_builtin(e, sizeof(e));
+	if (c.cfg == NULL)
+		errx(1, "%s", e);
+	if (!ids_init())
+		errx(1, "libsodium failed to initialise");
+	ch = cmd->fn(&c);
+	cfg_free(c.cfg);
+	return ch;
+}

@@ -1,0 +1,324 @@
+/*
+ * worker.c: a worker process.  LLM requests spend seconds to minutes
+ * waiting on an upstream, so a worker serves many at once, one thread
+ * each.  Threads take turns in FCGX_Accept_r under an accept mutex (the
+ * libfcgi threaded pattern): exactly one thread per process waits in
+ * accept(2), so a connection wakes one thread, and a process whose
+ * threads are all busy stops accepting and leaves the connection to its
+ * siblings.
+ *
+ * Draining: on SIGTERM, on the parent's death, or after max_requests,
+ * the worker tells libfcgi a shutdown is pending and interrupts the
+ * thread waiting in accept(2) with SIGUSR2 (installed without
+ * SA_RESTART) until it lets go; every other thread finishes its request
+ * and then sees the flag.  Nothing is accepted after that, nothing in
+ * flight is cut, unless drain_timeout passes.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#ifdef HAVE_SYS_PRCTL_H
+#include <sys/prctl.h>
+#endif
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "apikey.h"
+#include "cfg.h"
+#include "checkpoint.h"
+#include "dispatch.h"
+#include "log.h"
+#include "store.h"
+#include "upstream.h"
+#include "worker.h"
+
+#define THREAD_STACK	(256 * 1024)
+#define KICK_INTERVAL_MS 20
+
+struct worker {
+	const struct cfg	*cfg;
+	struct store		*store;
+	unsigned char		 pepper[PEPPER_LEN];
+	struct dispatch_ctx	 ctx;
+	int			 listen_fd;
+	int			 notify_fd;
+	long			 max_requests;
+
+	struct worker_thread	*threads;
+	size_t			 nthreads;
+
+	pthread_mutex_t		 accept_mu;	/* one thread in accept(2) */
+	pthread_mutex_t		 mu;		/* guards what follows */
+	pthread_cond_t		 cv;
+	pthread_t		 acceptor;	/* valid while accepting */
+	int			 accepting;
+	size_t			 alive;		/* request threads running */
+	atomic_int		 stopping;
+	atomic_long		 served;
+};
+
+static void
+on_kick(int sig)
+{
+	(void)sig;	/* only here to interrupt accept(2) */
+}
+
+/*
+ * Stop accepting.  Safe from any thread, any number of times.  The
+ * master, if any, hears of it at once so it can start a replacement
+ * while this process drains.
+ */
+static void
+drain(struct worker *w, const char *why)
+{
+	pid_t	 pid = getpid();
+
+	if (atomic_exchange(&w->stopping, 1))
+		return;
+	log_info("draining (%s)", why);
+	FCGX_ShutdownPending();
+	if (w->notify_fd != -1)
+		(void)write(w->notify_fd, &pid, sizeof(pid));
+	pthread_mutex_lock(&w->mu);
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void *
+request_thread(void *arg)
+{
+	struct worker_thread	*t = arg;
+	struct worker		*w = t->w;
+	long			 n;
+	int			 rc;
+
+	for (;;) {
+		if (atomic_load(&w->stopping))
+			break;
+		pthread_mutex_lock(&w->accept_mu);
+		if (atomic_load(&w->stopping)) {
+			pthread_mutex_unlock(&w->accept_mu);
+			break;
+		}
+		pthread_mutex_lock(&w->mu);
+		w->acceptor = pthread_self();
+		w->accepting = 1;
+		pthread_mutex_unlock(&w->mu);
+		rc = FCGX_Accept_r(&t->fx);
+		pthread_mutex_lock(&w->mu);
+		w->accepting = 0;
+		pthread_mutex_unlock(&w->mu);
+		pthread_mutex_unlock(&w->accept_mu);
+		if (rc < 0) {
+			if (atomic_load(&w->stopping))
+				break;
+			if (rc != -EINTR && rc != -ECONNABORTED) {
+				log_error("accept failed (%d); draining", rc);
+				drain(w, "accept failed");
+				break;
+			}
+			continue;
+		}
+		dispatch(&t->fx, &w->ctx, t);
+		FCGX_Finish_r(&t->fx);
+		n = atomic_fetch_add(&w->served, 1) + 1;
+		if (w->max_requests > 0 && n >= w->max_requests)
+			drain(w, "max_requests reached");
+	}
+	upstream_thread_free(t->upstream);
+	t->upstream = NULL;
+	pthread_mutex_lock(&w->mu);
+	w->alive--;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Waits for the signals that end this worker; runs on its own thread. */
+static void *
+signal_thread(void *arg)
+{
+	struct worker	*w = arg;
+	sigset_t	 set;
+	int		 sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			/* Reloads belong to the master; a lone worker is
+			 * restarted by its web server instead. */
+			log_info("SIGHUP ignored by a worker");
+			continue;
+		}
+		drain(w, sig == SIGTERM ? "SIGTERM" : "signal");
+		return NULL;
+	}
+}
+
+static void
+deadline_after(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/*
+ * Run a worker on listen_fd until it has drained.  notify_fd is the
+ * master's pipe, or -1 when the web server spawned us.  Returns the
+ * process exit status.
+ */
+int
+worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
+{
+	struct worker		 w;
+	struct checkpointer	*ckpt = NULL;
+	struct sigaction	 sa;
+	struct timespec		 ts, t0, now;
+	pthread_attr_t		 attr;
+	pthread_t		 sigtid;
+	sigset_t		 set;
+	char			 err[VN_ERRMSG];
+	size_t			 i, started = 0;
+	int			 status = 1;
+
+	memset(&w, 0, sizeof(w));
+	w.cfg = cfg;
+	w.listen_fd = listen_fd;
+	w.notify_fd = notify_fd;
+	w.max_requests = cfg->max_requests;
+	atomic_init(&w.stopping, 0);
+	atomic_init(&w.served, 0);
+	pthread_mutex_init(&w.accept_mu, NULL);
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+
+#if defined(HAVE_SYS_PRCTL_H) && defined(PR_SET_PDEATHSIG)
+	/* Under our master, its death drains us: no orphaned pools. */
+	if (notify_fd != -1) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			return 0;
+	}
+#endif
+	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_kick;	/* no SA_RESTART: accept gets EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	if (pepper_load(cfg->pepper_file, w.pepper, err, sizeof(err)) !=
+	    VN_OK) {
+		log_error("%s", err);
+		goto out;
+	}
+	if ((w.store = store_new(cfg, (size_t)cfg->db_connections)) == NULL)
+		goto out;
+	w.ctx.cfg = cfg;
+	w.ctx.store = w.store;
+	w.ctx.pepper = w.pepper;
+	if (upstream_global_init() != VN_OK || FCGX_Init() != 0) {
+		log_error("cannot initialise libcurl or libfcgi");
+		goto out;
+	}
+	if ((w.threads = calloc((size_t)nthreads, sizeof(*w.threads))) ==
+	    NULL)
+		goto out;
+	w.nthreads = (size_t)nthreads;
+	ckpt = checkpointer_start(cfg, w.store);
+	if (pthread_create(&sigtid, NULL, signal_thread, &w) != 0)
+		goto out;
+	pthread_detach(sigtid);
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, THREAD_STACK);
+	for (i = 0; i < w.nthreads; i++) {
+		w.threads[i].w = &w;
+		w.threads[i].index = (unsigned)i;
+		FCGX_InitRequest(&w.threads[i].fx, listen_fd,
+		    FCGI_FAIL_ACCEPT_ON_INTR);
+		pthread_mutex_lock(&w.mu);
+		w.alive++;
+		pthread_mutex_unlock(&w.mu);
+		if (pthread_create(&(pthread_t){ 0 }, &attr, request_thread,
+		    &w.threads[i]) != 0) {
+			pthread_mutex_lock(&w.mu);
+			w.alive--;
+			pthread_mutex_unlock(&w.mu);
+			log_error("could start only %zu of %zu threads",
+			    started, w.nthreads);
+			break;
+		}
+		started++;
+	}
+	pthread_attr_destroy(&attr);
+	if (started == 0)
+		goto out;
+	log_info("worker serving with %zu threads", started);
+
+	/* Wait for the drain to begin, then for the threads to finish. */
+	pthread_mutex_lock(&w.mu);
+	while (!atomic_load(&w.stopping) && w.alive > 0)
+		pthread_cond_wait(&w.cv, &w.mu);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (w.alive > 0) {
+		if (w.accepting)
+			pthread_kill(w.acceptor, SIGUSR2);
+		deadline_after(&ts, KICK_INTERVAL_MS);
+		pthread_cond_timedwait(&w.cv, &w.mu, &ts);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000 +
+		    (now.tv_nsec - t0.tv_nsec) / 1000000 >
+		    cfg->drain_timeout_ms) {
+			log_warn("drain timeout: %zu requests cut", w.alive);
+			pthread_mutex_unlock(&w.mu);
+			status = 0;
+			/* The threads still hold the store: leave without
+			 * freeing what they use. */
+			checkpointer_stop(ckpt);
+			return status;
+		}
+	}
+	pthread_mutex_unlock(&w.mu);
+	status = 0;
+	log_info("drained after %ld requests", atomic_load(&w.served));
+out:
+	checkpointer_stop(ckpt);
+	if (started == w.nthreads || started == 0) {
+		for (i = 0; i < w.nthreads; i++)
+			FCGX_Free(&w.threads[i].fx, 1);
+	}
+	free(w.threads);
+	store_free(w.store);
+	memset(w.pepper, 0, sizeof(w.pepper));
+	return status;
+}
