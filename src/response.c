@@ -262,8 +262,8 @@ error_envelope(struct buf *b, const struct fault *f)
 }
 
 /*
- * Send r's failure as an error response.  A 409 tells the SDKs not to
- * retry (they retry 409 by default); a 405 lists what is allowed; a
+ * Send r's failure as an error response.  A 409 or 501 tells the SDKs
+ * not to retry (they would, by default); a 405 lists what is allowed; a
  * 401 names the scheme; Retry-After is passed on when known.
  */
 enum vn_err
@@ -284,7 +284,8 @@ resp_error(struct req *r)
 		buf_free(&b);
 		return rc;
 	}
-	if (status == 409)
+	/* The SDKs retry 409 and every 5xx unless told not to. */
+	if (status == 409 || status == 501)
 		snprintf(extra, sizeof(extra), "x-should-retry: false\r\n");
 	else if (status == 401)
 		snprintf(extra, sizeof(extra), "WWW-Authenticate: Bearer\r\n");

@@ -8,15 +8,21 @@
  * siblings.
  *
  * Draining: on SIGTERM, on the parent's death, or after max_requests,
- * the worker tells libfcgi a shutdown is pending and interrupts the
- * thread waiting in accept(2) with SIGUSR2 (installed without
- * SA_RESTART) until it lets go; every other thread finishes its request
- * and then sees the flag.  Nothing is accepted after that, nothing in
- * flight is cut, unless drain_timeout passes.
+ * the worker sets a flag and tells libfcgi a shutdown is pending.  The
+ * thread waiting in accept(2) notices within ACCEPT_WAKE_MS because the
+ * listening socket carries SO_RCVTIMEO: accept(2) gives up with EAGAIN
+ * and the loop looks at the flag.  Signals are not used to interrupt it
+ * on purpose: libfcgi polls a freshly accepted connection before
+ * reading it, and an EINTR there makes it drop the connection (a 502).
+ * Every other thread finishes its request and then sees the flag.
+ * Nothing is accepted after that, nothing in flight is cut, unless
+ * drain_timeout passes.
  */
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #ifdef HAVE_SYS_PRCTL_H
 #include <sys/prctl.h>
 #endif
@@ -43,7 +49,7 @@
 #include "worker.h"
 
 #define THREAD_STACK	(256 * 1024)
-#define KICK_INTERVAL_MS 20
+#define ACCEPT_WAKE_MS	200
 
 struct worker {
 	const struct cfg	*cfg;
@@ -60,18 +66,10 @@ struct worker {
 	pthread_mutex_t		 accept_mu;	/* one thread in accept(2) */
 	pthread_mutex_t		 mu;		/* guards what follows */
 	pthread_cond_t		 cv;
-	pthread_t		 acceptor;	/* valid while accepting */
-	int			 accepting;
 	size_t			 alive;		/* request threads running */
 	atomic_int		 stopping;
 	atomic_long		 served;
 };
-
-static void
-on_kick(int sig)
-{
-	(void)sig;	/* only here to interrupt accept(2) */
-}
 
 /*
  * Stop accepting.  Safe from any thread, any number of times.  The
@@ -110,19 +108,13 @@ request_thread(void *arg)
 			pthread_mutex_unlock(&w->accept_mu);
 			break;
 		}
-		pthread_mutex_lock(&w->mu);
-		w->acceptor = pthread_self();
-		w->accepting = 1;
-		pthread_mutex_unlock(&w->mu);
 		rc = FCGX_Accept_r(&t->fx);
-		pthread_mutex_lock(&w->mu);
-		w->accepting = 0;
-		pthread_mutex_unlock(&w->mu);
 		pthread_mutex_unlock(&w->accept_mu);
 		if (rc < 0) {
 			if (atomic_load(&w->stopping))
 				break;
-			if (rc != -EINTR && rc != -ECONNABORTED) {
+			if (rc != -EAGAIN && rc != -EWOULDBLOCK &&
+			    rc != -EINTR && rc != -ECONNABORTED) {
 				log_error("accept failed (%d); draining", rc);
 				drain(w, "accept failed");
 				break;
@@ -193,7 +185,7 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 {
 	struct worker		 w;
 	struct checkpointer	*ckpt = NULL;
-	struct sigaction	 sa;
+	struct timeval		 wake = { 0, ACCEPT_WAKE_MS * 1000 };
 	struct timespec		 ts, t0, now;
 	pthread_attr_t		 attr;
 	pthread_t		 sigtid;
@@ -222,19 +214,17 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 	}
 #endif
 	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_kick;	/* no SA_RESTART: accept gets EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR2, &sa, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR2);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* accept(2) wakes up this often to look at the drain flag. */
+	if (setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &wake,
+	    sizeof(wake)) == -1)
+		log_warn("SO_RCVTIMEO: %s; draining may wait for a request",
+		    strerror(errno));
 
 	if (pepper_load(cfg->pepper_file, w.pepper, err, sizeof(err)) !=
 	    VN_OK) {
@@ -291,9 +281,7 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 		pthread_cond_wait(&w.cv, &w.mu);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (w.alive > 0) {
-		if (w.accepting)
-			pthread_kill(w.acceptor, SIGUSR2);
-		deadline_after(&ts, KICK_INTERVAL_MS);
+		deadline_after(&ts, ACCEPT_WAKE_MS);
 		pthread_cond_timedwait(&w.cv, &w.mu, &ts);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - t0.tv_sec) * 1000 +

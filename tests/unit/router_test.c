@@ -1,0 +1,85 @@
+/*
+ * router_test.c: route matching, 404/405/501 decisions, path checks and
+ * percent-decoding of parameters and query strings.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "request.h"
+#include "router.h"
+#include "../tap.h"
+
+static const struct {
+	const char		*method, *path;
+	enum route_result	 want;
+	const char		*allow;
+} cases[] = {
+	{ "GET", "/v1/models", ROUTE_FOUND, NULL },
+	{ "GET", "/v1/models/venna-1", ROUTE_FOUND, NULL },
+	{ "GET", "/v1/models/a%2Fb", ROUTE_FOUND, NULL },
+	{ "POST", "/v1/models", ROUTE_NOMETHOD, "GET" },
+	{ "PUT", "/v1/models/x", ROUTE_NOMETHOD, "GET, DELETE" },
+	{ "DELETE", "/v1/models/x", ROUTE_UNIMPL, NULL },
+	{ "POST", "/v1/images/generations", ROUTE_UNIMPL, NULL },
+	{ "GET", "/v1/fine_tuning/jobs/ftjob-1/events", ROUTE_UNIMPL, NULL },
+	{ "GET", "/v1/images/generations", ROUTE_NOMETHOD, "POST" },
+	{ "GET", "/v1/nonsense", ROUTE_NOPATH, NULL },
+	{ "GET", "/v1", ROUTE_NOPATH, NULL },
+	{ "GET", "/", ROUTE_NOPATH, NULL },
+	{ "GET", "/v1/models/x/y", ROUTE_NOPATH, NULL },
+	{ "GET", "/v2/models", ROUTE_NOPATH, NULL },
+};
+
+int
+main(void)
+{
+	struct route_match	 m;
+	enum route_result	 got;
+	char			 out[64];
+	size_t			 i;
+
+	for (i = 0; i < VN_NELEM(cases); i++) {
+		got = router_find(cases[i].method, cases[i].path, &m);
+		is_int(got, cases[i].want, "%s %s", cases[i].method,
+		    cases[i].path);
+		if (cases[i].allow != NULL)
+			is_str(m.allow, cases[i].allow, "  Allow: %s",
+			    cases[i].allow);
+	}
+	router_find("GET", "/v1/models/a%2Fb", &m);
+	ok(m.nparams == 1 && m.paramlen[0] == 5 &&
+	    memcmp(m.param[0], "a%2Fb", 5) == 0,
+	    "a parameter is captured raw, one segment");
+	ok(pct_decode(m.param[0], m.paramlen[0], out, sizeof(out)) &&
+	    strcmp(out, "a/b") == 0, "and decoded on its own");
+
+	ok(req_path_ok("/v1/models", 10), "plain path");
+	ok(!req_path_ok("/v1//models", 11), "empty segment");
+	ok(!req_path_ok("/v1/./models", 12), "dot segment");
+	ok(!req_path_ok("/v1/../etc", 10), "dot-dot segment");
+	ok(!req_path_ok("/v1/models/", 11), "trailing slash");
+	ok(!req_path_ok("v1/models", 9), "relative path");
+	ok(!req_path_ok("/v1/mo dels", 11), "space");
+	ok(!req_path_ok("/v1/a\\b", 7), "backslash");
+	ok(req_path_ok("/v1/files/file-..x", 18), "dots inside a segment");
+
+	ok(!pct_decode("%zz", 3, out, sizeof(out)), "bad escape");
+	ok(!pct_decode("%4", 2, out, sizeof(out)), "truncated escape");
+	ok(!pct_decode("%00", 3, out, sizeof(out)), "encoded NUL");
+	ok(!pct_decode("%0a", 3, out, sizeof(out)), "encoded newline");
+	ok(!pct_decode("abcdef", 6, out, 4), "output too small");
+
+	is_int(query_get("limit=20&after=file-1", "after", out, sizeof(out)),
+	    1, "query value found");
+	is_str(out, "file-1", "query value");
+	is_int(query_get("a=1&limit=x%20y+z", "limit", out, sizeof(out)), 1,
+	    "encoded query value");
+	is_str(out, "x y z", "decoded, '+' is a space");
+	is_int(query_get("xlimit=1", "limit", out, sizeof(out)), 0,
+	    "names match whole");
+	is_int(query_get("limit=%G0", "limit", out, sizeof(out)), -1,
+	    "malformed value");
+	is_int(query_get("", "limit", out, sizeof(out)), 0, "empty query");
+	return done_testing();
+}
