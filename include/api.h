@@ -8,6 +8,10 @@
 
 #include "venna.h"
 
+/* api_chat.c */
+enum vn_err	api_chat_completions(struct req *);
+enum vn_err	api_embeddings(struct req *);
+
 /* api_models.c */
 enum vn_err	api_models_list(struct req *);
 enum vn_err	api_models_get(struct req *);

@@ -79,6 +79,8 @@ struct cfg {
 	long		 busy_timeout_ms;
 	int		 synchronous_full;
 	long		 db_connections;	/* per process */
+	long		 stream_keepalive_ms;	/* 0: none */
+	size_t		 max_upstream_response;	/* a non-streamed answer */
 	/* the rest */
 	struct cfg_upstream *upstreams;
 	size_t		 nupstreams;

@@ -21,6 +21,7 @@ struct db {
 };
 
 #define DB_OPEN_CREATE	0x01	/* create the file (vennactl init only) */
+#define DB_OPEN_DURABLE	0x02	/* synchronous=FULL whatever the config */
 
 struct db	*db_open(const struct cfg *, int flags, char *err, size_t errsz);
 void		 db_close(struct db *);

@@ -31,5 +31,6 @@ enum vn_err	 jsonx_metadata(struct json_object *, const char *key,
 		    struct fault *);
 const char	*jsonx_type_name(struct json_object *);
 const char	*jsonx_to_string(struct json_object *, size_t *len);
+int		 jsonx_valid(const char *, size_t, int depth);
 
 #endif /* JSONX_H */

@@ -48,6 +48,7 @@ struct req {
 	int			 client_gone;
 
 	struct fault		 fault;		/* set by req_fail() */
+	int			 fault_sent;	/* already told in-band */
 
 	struct timespec		 t0;
 };

@@ -23,6 +23,8 @@ struct fault {
 	int		 status;	/* overrides the table when != 0 */
 	long		 retry_after;	/* seconds; 0 for none */
 	char		 allow[64];	/* methods, for a 405 */
+	char		 type[48];	/* overrides the table's type if set */
+	char		 codebuf[64];	/* storage when code is not static */
 };
 
 enum vn_err	 fault_set(struct fault *, enum vn_err, const char *param,
@@ -41,5 +43,6 @@ enum vn_err	 error_envelope(struct buf *, const struct fault *);
 enum vn_err	 resp_sse_begin(struct req *);
 enum vn_err	 resp_sse_data(struct req *, const char *, size_t);
 enum vn_err	 resp_sse_comment(struct req *, const char *);
+int		 resp_client_gone(struct req *);
 
 #endif /* RESPONSE_H */

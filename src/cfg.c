@@ -84,8 +84,12 @@ static const struct opt server_opts[] = {
 	    86400000, "600s" },
 	{ "busy_timeout", OPT_DURATION, SRV(busy_timeout_ms), 100,
 	    600000, "10s" },
-	{ "synchronous", OPT_SYNC, SRV(synchronous_full), 0, 0, "full" },
+	{ "synchronous", OPT_SYNC, SRV(synchronous_full), 0, 0, "normal" },
 	{ "db_connections", OPT_INT, SRV(db_connections), 1, 256, "4" },
+	{ "stream_keepalive", OPT_DURATION, SRV(stream_keepalive_ms), 0,
+	    3600000, "15s" },
+	{ "max_upstream_response", OPT_SIZE, SRV(max_upstream_response), 4096,
+	    1LL << 32, "64m" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 

@@ -24,6 +24,7 @@
 
 #include "cfg.h"
 #include "checkpoint.h"
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 #include "store.h"
@@ -76,13 +77,7 @@ sleep_ms(struct checkpointer *c, long ms)
 {
 	struct timespec	 ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	clock_deadline(&ts, ms);
 	pthread_mutex_lock(&c->mu);
 	if (!c->stop)
 		pthread_cond_timedwait(&c->cv, &c->mu, &ts);

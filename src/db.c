@@ -91,7 +91,8 @@ db_open(const struct cfg *cfg, int flags, char *err, size_t errsz)
 	sqlite3_extended_result_codes(db->h, 1);
 	sqlite3_busy_timeout(db->h, (int)cfg->busy_timeout_ms);
 	snprintf(sql, sizeof(sql), "PRAGMA synchronous = %s",
-	    cfg->synchronous_full ? "FULL" : "NORMAL");
+	    cfg->synchronous_full || (flags & DB_OPEN_DURABLE) ?
+	    "FULL" : "NORMAL");
 	if (!exec_pragma(db->h, "PRAGMA journal_mode = WAL", err, errsz) ||
 	    !exec_pragma(db->h, sql, err, errsz) ||
 	    !exec_pragma(db->h, "PRAGMA foreign_keys = ON", err, errsz) ||

@@ -131,7 +131,7 @@ dispatch(FCGX_Request *fx, const struct dispatch_ctx *ctx,
 	if (rc != VN_OK && rc != VN_ECLIENT && !r.client_gone) {
 		if (!r.headers_sent)
 			resp_error(&r);
-		else if (r.sse)
+		else if (r.sse && !r.fault_sent)
 			stream_error(&r);
 	}
 	if (r.client_gone && r.status < 400)

@@ -292,6 +292,16 @@ fail:
 	return 0;
 }
 
+/* 1 if s is one valid JSON text no deeper than depth.  Pure. */
+int
+jsonx_valid(const char *s, size_t len, int depth)
+{
+	size_t	 bad;
+	int	 deep;
+
+	return jv_validate(s, len, depth, &bad, &deep);
+}
+
 /*
  * Parse len bytes as one JSON value, at most depth levels deep.  Only
  * whitespace may follow the value.  On success *out is the caller's

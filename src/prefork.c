@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "clock.h"
 #include "log.h"
 #include "prefork.h"
 #include "worker.h"
@@ -72,14 +73,6 @@ on_signal(int sig)
 	errno = saved;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 count(struct master *m, enum slot_state st, int current_gen_only)
@@ -146,7 +139,7 @@ spawn(struct master *m)
 	s->pid = pid;
 	s->state = SLOT_RUNNING;
 	s->gen = m->gen;
-	s->started_ms = now_ms();
+	s->started_ms = clock_ms();
 	log_debug("started worker %ld (generation %u)", (long)pid, m->gen);
 	return 1;
 }
@@ -180,7 +173,7 @@ reap(struct master *m)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if ((s = find(m, pid)) == NULL)
 			continue;
-		lived = now_ms() - s->started_ms;
+		lived = clock_ms() - s->started_ms;
 		abnormal = s->state == SLOT_RUNNING && (WIFSIGNALED(status) ||
 		    (WIFEXITED(status) && WEXITSTATUS(status) != 0));
 		if (WIFSIGNALED(status) && s->state == SLOT_RUNNING)
@@ -201,7 +194,7 @@ reap(struct master *m)
 				delay *= 2;
 			if (delay > BACKOFF_MAX_MS)
 				delay = BACKOFF_MAX_MS;
-			m->next_spawn_ms = now_ms() + delay;
+			m->next_spawn_ms = clock_ms() + delay;
 			log_error("crash loop: %u workers died within %d ms of "
 			    "starting; next start in %lld ms", m->crashes,
 			    CRASH_WINDOW_MS, delay);
@@ -301,7 +294,7 @@ prefork_run(const struct prefork_opts *opts)
 	    m.workers, m.threads);
 
 	for (;;) {
-		now = now_ms();
+		now = clock_ms();
 		if (!m.stopping && now >= m.next_spawn_ms)
 			while (count(&m, SLOT_RUNNING, 1) < m.workers) {
 				if (!spawn(&m))
@@ -354,7 +347,7 @@ prefork_run(const struct prefork_opts *opts)
 					    "workers", count(&m, SLOT_RUNNING,
 					    0) + count(&m, SLOT_DRAINING, 0));
 					m.stopping = 1;
-					m.stop_deadline_ms = now_ms() +
+					m.stop_deadline_ms = clock_ms() +
 					    m.cfg->drain_timeout_ms +
 					    KILL_GRACE_MS;
 					signal_all(&m, SIGTERM, 0);

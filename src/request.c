@@ -226,7 +226,7 @@ req_read_body(struct req *r, size_t max)
 	if (r->content_length >= 0 &&
 	    (long long)r->body.len != r->content_length)
 		return req_fail(r, VN_EINVAL, NULL, NULL,
-		    "The request body is shorter than its Content-Length.");
+		    "The request body does not match its Content-Length.");
 	return VN_OK;
 }
 

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -237,16 +238,16 @@ enum vn_err
 error_envelope(struct buf *b, const struct fault *f)
 {
 	enum vn_err	 e = f->err < VN__MAX ? f->err : VN_ESYS;
-	const char	*msg, *code;
+	const char	*msg, *code, *type;
 	enum vn_err	 rc;
 
 	msg = f->msg[0] != '\0' ? f->msg : err_table[e].message;
 	code = f->code != NULL ? f->code : err_table[e].code;
+	type = f->type[0] != '\0' ? f->type : err_type(e);
 	if ((rc = buf_addstr(b, "{\"error\":{\"message\":")) != VN_OK ||
 	    (rc = buf_add_json_string(b, msg, strlen(msg))) != VN_OK ||
 	    (rc = buf_addstr(b, ",\"type\":")) != VN_OK ||
-	    (rc = buf_add_json_string(b, err_type(e),
-	    strlen(err_type(e)))) != VN_OK ||
+	    (rc = buf_add_json_string(b, type, strlen(type))) != VN_OK ||
 	    (rc = buf_addstr(b, ",\"param\":")) != VN_OK)
 		return rc;
 	rc = f->param[0] != '\0' ?
@@ -345,4 +346,26 @@ resp_sse_comment(struct req *r, const char *text)
 	    (rc = put(r, "\n\n", 2)) != VN_OK)
 		return rc;
 	return resp_flush(r);
+}
+
+/*
+ * Has the web server closed our connection (its client went away)?
+ * nginx closes the FastCGI connection when its client aborts, so a hang
+ * up on it is the only sign a request thread waiting on an upstream can
+ * get.  ipcFd is read, never changed: libfcgi owns it.
+ */
+int
+resp_client_gone(struct req *r)
+{
+	struct pollfd	 p;
+
+	if (r->client_gone)
+		return 1;
+	p.fd = r->fx->ipcFd;
+	p.events = POLLRDHUP;
+	p.revents = 0;
+	if (p.fd >= 0 && poll(&p, 1, 0) == 1 &&
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)))
+		r->client_gone = 1;
+	return r->client_gone;
 }

@@ -12,6 +12,8 @@
 #include "router.h"
 
 const struct route routes[] = {
+	{ "POST", "/v1/chat/completions", api_chat_completions, ROUTE_JSON },
+	{ "POST", "/v1/embeddings", api_embeddings, ROUTE_JSON },
 	{ "GET", "/v1/models", api_models_list, 0 },
 	{ "GET", "/v1/models/*", api_models_get, 0 },
 	{ NULL, NULL, NULL, 0 }

@@ -141,7 +141,8 @@ open_db(struct ctl *c)
 	struct db	*db;
 	char		 e[VN_ERRMSG];
 
-	if ((db = db_open(c->cfg, 0, e, sizeof(e))) == NULL)
+	/* Keys and workspaces are rare writes: always durable. */
+	if ((db = db_open(c->cfg, DB_OPEN_DURABLE, e, sizeof(e))) == NULL)
 		errx(1, "%s", e);
 	return db;
 }
@@ -196,7 +197,8 @@ cmd_init(struct ctl *c)
 	make_dirs(dirname(dir), 0750);
 	make_dirs(c->cfg->data_dir, 0750);
 	had_pepper = access(c->cfg->pepper_file, F_OK) == 0;
-	if ((db = db_open(c->cfg, DB_OPEN_CREATE, e, sizeof(e))) == NULL)
+	if ((db = db_open(c->cfg, DB_OPEN_CREATE | DB_OPEN_DURABLE, e,
+	    sizeof(e))) == NULL)
 		errx(1, "%s", e);
 	if (!had_pepper) {
 		if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM api_keys",

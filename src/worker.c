@@ -42,6 +42,7 @@
 #include "apikey.h"
 #include "cfg.h"
 #include "checkpoint.h"
+#include "clock.h"
 #include "dispatch.h"
 #include "log.h"
 #include "store.h"
@@ -163,18 +164,6 @@ signal_thread(void *arg)
 	}
 }
 
-static void
-deadline_after(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /*
  * Run a worker on listen_fd until it has drained.  notify_fd is the
  * master's pipe, or -1 when the web server spawned us.  Returns the
@@ -186,7 +175,8 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 	struct worker		 w;
 	struct checkpointer	*ckpt = NULL;
 	struct timeval		 wake = { 0, ACCEPT_WAKE_MS * 1000 };
-	struct timespec		 ts, t0, now;
+	struct timespec		 ts;
+	long long		 t0;
 	pthread_attr_t		 attr;
 	pthread_t		 sigtid;
 	sigset_t		 set;
@@ -279,14 +269,11 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 	pthread_mutex_lock(&w.mu);
 	while (!atomic_load(&w.stopping) && w.alive > 0)
 		pthread_cond_wait(&w.cv, &w.mu);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_ms();
 	while (w.alive > 0) {
-		deadline_after(&ts, ACCEPT_WAKE_MS);
+		clock_deadline(&ts, ACCEPT_WAKE_MS);
 		pthread_cond_timedwait(&w.cv, &w.mu, &ts);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - t0.tv_sec) * 1000 +
-		    (now.tv_nsec - t0.tv_nsec) / 1000000 >
-		    cfg->drain_timeout_ms) {
+		if (clock_ms() - t0 > cfg->drain_timeout_ms) {
 			log_warn("drain timeout: %zu requests cut", w.alive);
 			pthread_mutex_unlock(&w.mu);
 			status = 0;

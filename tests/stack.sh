@@ -106,7 +106,7 @@ stack_conf() {
 		echo "[server]"
 		echo "database = $STACK/venna.db"
 		echo "log_level = ${STACK_LOG_LEVEL:-info}"
-		echo "synchronous = ${STACK_SYNC:-full}"
+		echo "synchronous = ${STACK_SYNC:-normal}"
 		[ -n "${STACK_SERVER:-}" ] && printf '%s\n' "$STACK_SERVER"
 		[ -n "${1:-}" ] && printf '%s\n' "$1"
 	} > "$STACK/venna.conf"

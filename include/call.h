@@ -1,0 +1,33 @@
+/*
+ * call.h: one model call made for a client: the attempts over the
+ * model's upstreams in route order, failing over on 429, 5xx, timeouts
+ * and broken connections, the usage row, and the answer sent back.
+ */
+#ifndef CALL_H
+#define CALL_H
+
+#include "venna.h"
+
+struct cfg_model;
+struct cfg_upstream;
+struct json_object;
+struct relay;
+
+struct call_spec {
+	const char		*endpoint;	/* "/v1/chat/completions" */
+	const char		*path;		/* after base_url */
+	const char		*expect;	/* key of a good answer */
+	const struct cfg_model	*model;
+	const char		*model_name;	/* as the client named it */
+	struct json_object	*body;		/* rewritten, then sent */
+	int			 stream;
+	/* Answer in-process (the echo upstream), through the relay. */
+	enum vn_err		(*local)(struct req *, struct relay *,
+				    const struct call_spec *);
+};
+
+enum vn_err	call_model(struct req *, struct relay *,
+		    const struct call_spec *);
+void		call_strip_routing_fields(struct json_object *);
+
+#endif /* CALL_H */

@@ -1,0 +1,36 @@
+/*
+ * usage.h: the usage ledger.  One row per request that reached model
+ * routing, success or not, written before the answer's last byte goes
+ * out, so a 200 the client saw always has its row.
+ */
+#ifndef USAGE_H
+#define USAGE_H
+
+#include "venna.h"
+
+struct cfg_model;
+struct json_object;
+
+struct usage_row {
+	const char	*request_id;
+	const char	*workspace_id;
+	const char	*key_id;	/* NULL for batch lines */
+	const char	*endpoint;	/* "/v1/chat/completions", ... */
+	const char	*model;		/* as the client named it */
+	const char	*upstream;	/* the upstream that answered, or NULL */
+	int64_t		 prompt_tokens;
+	int64_t		 completion_tokens;
+	int64_t		 cached_tokens;
+	int64_t		 cost_pusd;
+	int		 status;
+	long		 latency_ms;
+	const char	*batch_id;	/* NULL for live requests */
+};
+
+int64_t		usage_cost(const struct cfg_model *, int64_t prompt,
+		    int64_t cached, int64_t completion, int factor_pct);
+void		usage_from_json(struct json_object *usage, int64_t *prompt,
+		    int64_t *completion, int64_t *cached);
+enum vn_err	usage_record(struct store *, const struct usage_row *);
+
+#endif /* USAGE_H */

@@ -1,0 +1,345 @@
+/*
+ * call.c: a model call, attempt by attempt.  The route plan gives the
+ * order; each attempt goes to an upstream (or to the echo model) and is
+ * judged:
+ *  - a complete, well-formed 2xx answer ends the call;
+ *  - 429, 408, any 5xx, a connect error, a timeout, a broken or garbled
+ *    answer moves on to the next upstream, unless part of the answer
+ *    has already reached the client; Retry-After keeps this process
+ *    away from that upstream for as long as it asks (up to
+ *    max_retry_after);
+ *  - an upstream's 401 or 403 is the gateway's own credentials failing:
+ *    logged for the operator, never shown to the client, and the next
+ *    upstream is tried;
+ *  - any other 4xx is the client's request: passed through with the
+ *    upstream's status and message, in the four-key envelope.
+ * When every attempt failed the client gets 504 if any timed out, 503
+ * (with Retry-After) if all were throttled, else 502, always as a
+ * server_error that names no upstream URL or key.
+ *
+ * The usage row is written after the outcome is known and before the
+ * answer (or the end of a stream) goes out, so every answer a client
+ * received has its row.  No transaction spans network I/O.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <json.h>
+
+#include "call.h"
+#include "cfg.h"
+#include "jsonx.h"
+#include "log.h"
+#include "relay.h"
+#include "request.h"
+#include "response.h"
+#include "route.h"
+#include "upstream.h"
+#include "usage.h"
+#include "worker.h"
+
+#define CONNECT_COOLDOWN_MS	1000	/* a refused connection rests this */
+
+enum outcome {
+	OUT_SUCCESS,	/* a complete answer */
+	OUT_RETRY,	/* this upstream failed; try the next */
+	OUT_FINAL	/* stop: client error, client gone, or too late */
+};
+
+struct tally {
+	int	 tried;
+	int	 timeouts;
+	int	 throttled;	/* 429/503 */
+	long	 retry_after_ms;	/* smallest asked for */
+};
+
+/* Request fields that name where or how to call an upstream. */
+static const char *const routing_fields[] = {
+	"api_base", "base_url", "api_key", "api_version",
+	"custom_llm_provider", "extra_headers",
+};
+
+/*
+ * Drop request fields some gateways use to choose an upstream or its
+ * credentials.  Venna never reads them, and forwarding them could let a
+ * client steer a downstream gateway used as an upstream.
+ */
+void
+call_strip_routing_fields(struct json_object *body)
+{
+	size_t	 i;
+
+	for (i = 0; i < VN_NELEM(routing_fields); i++)
+		json_object_object_del(body, routing_fields[i]);
+}
+
+/*
+ * The body sent upstream: the client's, with the model the upstream
+ * knows and, for streams, the usage chunk requested (the gateway bills
+ * from it).  The serialization is owned by body.
+ */
+static const char *
+upstream_body(const struct call_spec *sp, size_t *len)
+{
+	struct json_object	*so = NULL;
+
+	json_object_object_add(sp->body, "model",
+	    json_object_new_string(sp->model->upstream_model));
+	if (sp->stream) {
+		if (!json_object_object_get_ex(sp->body, "stream_options",
+		    &so) || !json_object_is_type(so, json_type_object)) {
+			so = json_object_new_object();
+			json_object_object_add(sp->body, "stream_options", so);
+		}
+		json_object_object_add(so, "include_usage",
+		    json_object_new_boolean(1));
+	}
+	return jsonx_to_string(sp->body, len);
+}
+
+/*
+ * The upstream's error, passed through: its status, and its message,
+ * type, param and code when its body is an envelope.
+ */
+static void
+pass_through(struct req *r, struct relay *rl)
+{
+	struct json_object	*o = NULL, *e, *v;
+	struct fault		 ignore;
+	struct fault		*f = &r->fault;
+
+	memset(&ignore, 0, sizeof(ignore));
+	fault_set(f, VN_EINVAL, NULL, NULL, "The upstream model server "
+	    "rejected the request (HTTP %ld).", rl->status);
+	f->status = (int)rl->status;
+	if (rl->errbody.len == 0 || jsonx_parse(rl->errbody.data,
+	    rl->errbody.len, 32, &o, &ignore) != VN_OK)
+		return;
+	if (json_object_object_get_ex(o, "error", &e) &&
+	    json_object_is_type(e, json_type_object)) {
+		if (json_object_object_get_ex(e, "message", &v) &&
+		    json_object_is_type(v, json_type_string))
+			snprintf(f->msg, sizeof(f->msg), "%.400s",
+			    json_object_get_string(v));
+		if (json_object_object_get_ex(e, "type", &v) &&
+		    json_object_is_type(v, json_type_string))
+			snprintf(f->type, sizeof(f->type), "%s",
+			    json_object_get_string(v));
+		if (json_object_object_get_ex(e, "param", &v) &&
+		    json_object_is_type(v, json_type_string))
+			snprintf(f->param, sizeof(f->param), "%s",
+			    json_object_get_string(v));
+		if (json_object_object_get_ex(e, "code", &v) &&
+		    json_object_is_type(v, json_type_string)) {
+			snprintf(f->codebuf, sizeof(f->codebuf), "%s",
+			    json_object_get_string(v));
+			f->code = f->codebuf;
+		}
+	}
+	json_object_put(o);
+}
+
+/* Is a non-streamed 2xx answer an object carrying sp->expect? */
+static int
+answer_ok(struct req *r, struct relay *rl, const struct call_spec *sp)
+{
+	struct json_object	*o = NULL, *u;
+	struct fault		 ignore;
+	int			 ok;
+
+	memset(&ignore, 0, sizeof(ignore));
+	if (rl->body.len == 0 || jsonx_object(rl->body.data, rl->body.len,
+	    (int)r->cfg->max_json_depth * 2, &o, &ignore) != VN_OK)
+		return 0;
+	ok = json_object_object_get_ex(o, sp->expect, &u);
+	if (ok && json_object_object_get_ex(o, "usage", &u)) {
+		usage_from_json(u, &rl->prompt, &rl->completion, &rl->cached);
+		rl->have_usage = 1;
+	}
+	json_object_put(o);
+	return ok;
+}
+
+/* Judge one finished attempt on a remote upstream. */
+static enum outcome
+judge(struct req *r, struct relay *rl, const struct call_spec *sp,
+    const struct cfg_upstream *up, size_t ui, const struct upstream_res *res,
+    struct tally *t)
+{
+	long	 ra;
+
+	if (res->fail == UP_ABORTED && res->cb_err == VN_ECLIENT) {
+		req_fail(r, VN_ECLIENT, NULL, NULL, "The client went away.");
+		return OUT_FINAL;
+	}
+	if (res->fail == UP_OK && res->status >= 200 && res->status <= 299 &&
+	    !rl->bad && !rl->upstream_error) {
+		if (sp->stream ? !relay_truncated(rl) : answer_ok(r, rl, sp))
+			return OUT_SUCCESS;
+		log_warn("upstream %s: %s", up->name, sp->stream ?
+		    "the stream ended before [DONE]" :
+		    "the answer is not the expected JSON");
+	} else if (res->fail != UP_OK && res->fail != UP_ABORTED) {
+		log_warn("upstream %s: %s after %ld ms", up->name,
+		    upstream_fail_name(res->fail), res->ms);
+		if (upstream_fail_is_timeout(res->fail))
+			t->timeouts++;
+		if (res->fail == UP_CONNECT)
+			route_cooldown(r->cfg, ui, CONNECT_COOLDOWN_MS);
+	} else if (res->fail == UP_OK && res->status >= 400) {
+		if (res->status == 401 || res->status == 403)
+			log_error("upstream %s refused the gateway's "
+			    "credentials (HTTP %ld): check its api_key",
+			    up->name, res->status);
+		else if (res->status < 500 && res->status != 408 &&
+		    res->status != 429) {
+			if (rl->forwarded)
+				return OUT_FINAL;
+			pass_through(r, rl);
+			return OUT_FINAL;
+		} else
+			log_warn("upstream %s answered HTTP %ld", up->name,
+			    res->status);
+		if (res->status == 429 || res->status == 503) {
+			t->throttled++;
+			ra = res->retry_after_ms;
+			if (ra > up->max_retry_after_ms)
+				ra = up->max_retry_after_ms;
+			if (ra > 0) {
+				route_cooldown(r->cfg, ui, ra);
+				if (t->retry_after_ms == 0 ||
+				    ra < t->retry_after_ms)
+					t->retry_after_ms = ra;
+			}
+		}
+	} else
+		log_warn("upstream %s: answer rejected (%s)", up->name,
+		    rl->bad ? "garbled or too large" : "error event");
+	/* Once part of the answer is out, there is no going elsewhere. */
+	return rl->forwarded ? OUT_FINAL : OUT_RETRY;
+}
+
+/* The error for a call that no upstream could answer. */
+static enum vn_err
+all_failed(struct req *r, const struct tally *t, long cooling_ms)
+{
+	long	 ra = t->retry_after_ms > 0 ? t->retry_after_ms : cooling_ms;
+
+	if (t->timeouts > 0)
+		return req_fail(r, VN_ETIMEOUT, NULL, "upstream_timeout",
+		    "The upstream model server did not answer in time. "
+		    "Please retry.");
+	if (t->tried == 0 || t->throttled == t->tried) {
+		r->fault.retry_after = ra > 0 ? (ra + 999) / 1000 : 1;
+		return req_fail(r, VN_EUNAVAIL, NULL, "service_unavailable",
+		    "Every upstream model server for this model is busy. "
+		    "Please retry after %ld s.", r->fault.retry_after);
+	}
+	return req_fail(r, VN_EUPSTREAM, NULL, "upstream_error",
+	    "The upstream model server failed to answer. Please retry.");
+}
+
+/* Write the usage row of the call, estimating what the upstream hid. */
+static void
+ledger(struct req *r, struct relay *rl, const struct call_spec *sp,
+    const char *upstream, int status, size_t body_len)
+{
+	struct usage_row	 u;
+
+	memset(&u, 0, sizeof(u));
+	if (!rl->have_usage && status == 200) {
+		/* No usage from the upstream: about 4 bytes a token. */
+		rl->prompt = (int64_t)(body_len / 4);
+		rl->completion = rl->deltas;
+	}
+	u.request_id = r->id;
+	u.workspace_id = r->who.workspace_id;
+	u.key_id = r->who.key_id;
+	u.endpoint = sp->endpoint;
+	u.model = sp->model_name;
+	u.upstream = upstream;
+	u.prompt_tokens = rl->prompt;
+	u.completion_tokens = rl->completion;
+	u.cached_tokens = rl->cached;
+	u.cost_pusd = usage_cost(sp->model, rl->prompt, rl->cached,
+	    rl->completion, 100);
+	u.status = status;
+	u.latency_ms = req_elapsed_ms(r);
+	(void)usage_record(r->store, &u);
+}
+
+/*
+ * Make the call and answer the client: the answer itself on success,
+ * otherwise an error with the right status (or, once a stream has
+ * started, an error event left for the dispatcher to send).  Returns
+ * VN_OK when the answer went out.
+ */
+enum vn_err
+call_model(struct req *r, struct relay *rl, const struct call_spec *sp)
+{
+	const struct cfg_upstream *up = NULL;
+	struct upstream_req	 ureq;
+	struct upstream_res	 res;
+	struct route_plan	 plan;
+	struct tally		 t;
+	const char		*body, *used = NULL;
+	size_t			 body_len = 0, i;
+	enum outcome		 out = OUT_RETRY;
+	enum vn_err		 rc;
+	int			 status;
+
+	memset(&t, 0, sizeof(t));
+	route_plan(r->cfg, sp->model, &plan);
+	if ((body = upstream_body(sp, &body_len)) == NULL)
+		return VN_ENOMEM;
+	memset(&ureq, 0, sizeof(ureq));
+	ureq.path = sp->path;
+	ureq.body = body;
+	ureq.body_len = body_len;
+	ureq.stream = sp->stream;
+	ureq.request_id = r->id;
+	ureq.on_data = relay_on_data;
+	ureq.on_tick = relay_on_tick;
+	ureq.arg = rl;
+
+	for (i = 0; i < plan.n && out == OUT_RETRY; i++) {
+		up = &r->cfg->upstreams[plan.upstream[i]];
+		used = up->name;
+		t.tried++;
+		relay_attempt(rl);
+		if (up->type == UPSTREAM_ECHO) {
+			rc = sp->local(r, rl, sp);
+			out = rc == VN_OK ? OUT_SUCCESS : OUT_FINAL;
+			break;
+		}
+		ureq.up = up;
+		if ((rc = upstream_call(&r->thread->upstream, &ureq, &res)) !=
+		    VN_OK) {
+			req_fail(r, rc, NULL, NULL, "The gateway could not "
+			    "call the upstream.");
+			out = OUT_FINAL;
+			break;
+		}
+		out = judge(r, rl, sp, up, plan.upstream[i], &res, &t);
+	}
+
+	if (out == OUT_RETRY)
+		all_failed(r, &t, plan.cooling_ms);
+	else if (out == OUT_FINAL && r->fault.err == VN_OK)
+		all_failed(r, &t, 0);	/* failed after output began */
+	if (out == OUT_SUCCESS)
+		status = 200;
+	else if (r->fault.err == VN_ECLIENT || r->client_gone)
+		status = 499;
+	else
+		status = r->fault.status != 0 ? r->fault.status :
+		    err_status(r->fault.err);
+	ledger(r, rl, sp, used, status, body_len);
+	if (out != OUT_SUCCESS)
+		return r->fault.err != VN_OK ? r->fault.err : VN_EUPSTREAM;
+	if (sp->stream)
+		return relay_stream_finish(rl);
+	return resp_json(r, 200, rl->body.data, rl->body.len);
+}

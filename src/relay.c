@@ -1,0 +1,312 @@
+/*
+ * relay.c: the answer's way back.  A non-streamed answer is collected
+ * (within max_upstream_response) and judged whole by the caller.  A
+ * stream is parsed event by event as bytes arrive, split anywhere, and
+ * each chunk is written and flushed to the client as soon as it is
+ * whole.  On the way:
+ *  - the gateway always asks upstreams for the usage chunk (it bills
+ *    from it); the client gets it, and the "usage": null of the other
+ *    chunks, only if it asked for them;
+ *  - chunks that carry a finish_reason are held back until the usage is
+ *    known, so the ledger row is written before the client holds a
+ *    finished answer;
+ *  - while the stream waits, a comment goes out every stream_keepalive,
+ *    which also tells when the client has gone; a client that leaves
+ *    stops the upstream transfer at once;
+ *  - a chunk that is not valid JSON fails the attempt.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <time.h>
+
+#include <json.h>
+
+#include "cfg.h"
+#include "clock.h"
+#include "jsonx.h"
+#include "log.h"
+#include "relay.h"
+#include "request.h"
+#include "response.h"
+#include "usage.h"
+
+#define RELAY_MAX_EVENT		(8 * 1024 * 1024)
+#define RELAY_MAX_ERRBODY	(64 * 1024)
+#define RELAY_MAX_HELD		(1024 * 1024)
+#define RELAY_JSON_DEPTH	128
+
+
+/* A relay for r; stream says whether the client asked for events. */
+void
+relay_init(struct relay *rl, struct req *r, int stream, int client_usage)
+{
+	memset(rl, 0, sizeof(*rl));
+	rl->r = r;
+	rl->stream = stream;
+	rl->client_usage = client_usage;
+	rl->keepalive_ms = r->cfg->stream_keepalive_ms;
+	rl->last_write_ms = clock_ms();
+	buf_init(&rl->body, r->cfg->max_upstream_response);
+	buf_init(&rl->errbody, RELAY_MAX_ERRBODY);
+	buf_init(&rl->held, RELAY_MAX_HELD);
+	buf_init(&rl->usage_chunk, RELAY_MAX_EVENT);
+	sse_init(&rl->sse, RELAY_MAX_EVENT);
+}
+
+/* Forget what the previous attempt received; keep what was sent. */
+void
+relay_attempt(struct relay *rl)
+{
+	rl->status = 0;
+	rl->done = 0;
+	rl->bad = 0;
+	rl->upstream_error = 0;
+	buf_reset(&rl->body);
+	buf_free(&rl->errbody);
+	sse_free(&rl->sse);
+	sse_init(&rl->sse, RELAY_MAX_EVENT);
+	buf_free(&rl->held);
+	buf_free(&rl->usage_chunk);
+	rl->have_usage = 0;
+	rl->prompt = rl->completion = rl->cached = 0;
+}
+
+void
+relay_free(struct relay *rl)
+{
+	buf_free(&rl->body);
+	buf_free(&rl->errbody);
+	buf_free(&rl->held);
+	buf_free(&rl->usage_chunk);
+	sse_free(&rl->sse);
+}
+
+static enum vn_err
+begin(struct relay *rl)
+{
+	enum vn_err	 rc;
+
+	if (rl->started)
+		return VN_OK;
+	if ((rc = resp_sse_begin(rl->r)) != VN_OK)
+		return rc;
+	rl->started = 1;
+	return VN_OK;
+}
+
+/*
+ * Find `key` followed by optional spaces, a colon and optional spaces
+ * in s; return where the value starts, or NULL.  A byte scan: chunks
+ * are small and this runs for every one.
+ */
+static const char *
+value_of(const char *s, size_t n, const char *key)
+{
+	size_t		 klen = strlen(key);
+	const char	*p = s, *end = s + n, *v;
+
+	while (p < end && (p = memmem(p, (size_t)(end - p), key, klen)) !=
+	    NULL) {
+		v = p + klen;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		if (v < end && *v == ':') {
+			for (v++; v < end && (*v == ' ' || *v == '\t'); v++)
+				;
+			return v < end ? v : NULL;
+		}
+		p += klen;
+	}
+	return NULL;
+}
+
+/* Write the data event, minus `,"usage":null` when it was not asked. */
+static enum vn_err
+forward(struct relay *rl, const char *s, size_t n)
+{
+	static const char	 nullusage[] = ",\"usage\":null";
+	const char		*cut;
+	struct buf		 b;
+	enum vn_err		 rc;
+
+	if ((rc = begin(rl)) != VN_OK)
+		return rc;
+	rl->forwarded = 1;
+	rl->last_write_ms = clock_ms();
+	if (rl->client_usage || (cut = memmem(s, n, nullusage,
+	    sizeof(nullusage) - 1)) == NULL)
+		return resp_sse_data(rl->r, s, n);
+	buf_init(&b, n);
+	if ((rc = buf_add(&b, s, (size_t)(cut - s))) == VN_OK)
+		rc = buf_add(&b, cut + sizeof(nullusage) - 1,
+		    n - (size_t)(cut - s) - (sizeof(nullusage) - 1));
+	if (rc == VN_OK)
+		rc = resp_sse_data(rl->r, b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * One chat.completion.chunk, from an upstream's stream or from the echo
+ * model: capture the usage chunk, hold finish chunks, forward the rest.
+ */
+enum vn_err
+relay_chunk(void *arg, const char *s, size_t n)
+{
+	struct relay		*rl = arg;
+	struct json_object	*o = NULL, *u;
+	const char		*v;
+	enum vn_err		 rc;
+
+	if (!jsonx_valid(s, n, RELAY_JSON_DEPTH)) {
+		rl->bad = 1;
+		return VN_EUPSTREAM;
+	}
+	v = value_of(s, n, "\"error\"");
+	if (v != NULL && *v == '{' && s[0] == '{' &&
+	    value_of(s, n, "\"choices\"") == NULL) {
+		/*
+		 * The upstream failed in the stream.  Before any output the
+		 * call can still go elsewhere; after, the client hears it.
+		 */
+		rl->upstream_error = 1;
+		if (!rl->forwarded)
+			return VN_EUPSTREAM;
+		rl->r->fault_sent = 1;
+		return forward(rl, s, n);
+	}
+	v = value_of(s, n, "\"usage\"");
+	if (v != NULL && *v == '{') {
+		if (jsonx_parse(s, n, RELAY_JSON_DEPTH, &o,
+		    &rl->r->fault) == VN_OK &&
+		    json_object_object_get_ex(o, "usage", &u)) {
+			usage_from_json(u, &rl->prompt, &rl->completion,
+			    &rl->cached);
+			rl->have_usage = 1;
+		}
+		json_object_put(o);
+		buf_reset(&rl->usage_chunk);
+		/* Usage chunks carry no choices; any that do go on. */
+		v = value_of(s, n, "\"choices\"");
+		if (v == NULL || strncmp(v, "[]", 2) == 0)
+			return buf_add(&rl->usage_chunk, s, n);
+	}
+	v = value_of(s, n, "\"finish_reason\"");
+	if (v != NULL && *v == '"') {
+		if ((rc = buf_add(&rl->held, s, n)) != VN_OK ||
+		    (rc = buf_addc(&rl->held, '\0')) != VN_OK) {
+			rl->bad = 1;
+			return rc;
+		}
+		return VN_OK;
+	}
+	if (value_of(s, n, "\"content\"") != NULL ||
+	    value_of(s, n, "\"arguments\"") != NULL)
+		rl->deltas++;
+	return forward(rl, s, n);
+}
+
+static enum vn_err
+on_event(void *arg, const struct sse_event *ev)
+{
+	struct relay	*rl = arg;
+
+	if (ev->data_len == 6 && memcmp(ev->data, "[DONE]", 6) == 0) {
+		rl->done = 1;
+		return VN_OK;
+	}
+	if (rl->done)
+		return VN_OK;	/* nothing counts after [DONE] */
+	return relay_chunk(rl, ev->data, ev->data_len);
+}
+
+/*
+ * upstream_call()'s data callback.  A non-2xx answer is kept (capped)
+ * for the caller to judge; a 2xx answer is collected or, for a stream,
+ * relayed as it comes.
+ */
+enum vn_err
+relay_on_data(void *arg, long status, const char *p, size_t n)
+{
+	struct relay	*rl = arg;
+	enum vn_err	 rc;
+
+	rl->status = status;
+	if (status < 200 || status > 299) {
+		if (rl->errbody.len + n <= rl->errbody.max)
+			(void)buf_add(&rl->errbody, p, n);
+		return VN_OK;
+	}
+	if (!rl->stream) {
+		if ((rc = buf_add(&rl->body, p, n)) != VN_OK)
+			rl->bad = 1;
+		return rc;
+	}
+	rc = sse_feed(&rl->sse, p, n, on_event, rl);
+	if (rc == VN_ETOOBIG)
+		rl->bad = 1;
+	return rc;
+}
+
+/*
+ * upstream_call()'s tick: notice a client that left, and keep a waiting
+ * stream alive with comments (which sends the stream's headers early:
+ * from then on errors can only be reported in-band).
+ */
+enum vn_err
+relay_on_tick(void *arg, int got_bytes)
+{
+	struct relay	*rl = arg;
+	enum vn_err	 rc;
+
+	(void)got_bytes;
+	if (resp_client_gone(rl->r))
+		return VN_ECLIENT;
+	if (!rl->stream || rl->keepalive_ms <= 0 ||
+	    clock_ms() - rl->last_write_ms < rl->keepalive_ms)
+		return VN_OK;
+	if ((rc = begin(rl)) != VN_OK ||
+	    (rc = resp_sse_comment(rl->r, "keepalive")) != VN_OK)
+		return rc;
+	rl->last_write_ms = clock_ms();
+	return VN_OK;
+}
+
+/*
+ * Did the stream end before [DONE]?  Also 1 when bytes of an event were
+ * left pending.
+ */
+int
+relay_truncated(struct relay *rl)
+{
+	if (sse_finish(&rl->sse, on_event, rl) != VN_OK)
+		return 1;
+	return !rl->done;
+}
+
+/*
+ * The stream ended well and is billed: send the held finish chunks, the
+ * usage chunk if the client asked for it, and [DONE].
+ */
+enum vn_err
+relay_stream_finish(struct relay *rl)
+{
+	const char	*p, *end;
+	size_t		 len;
+	enum vn_err	 rc;
+
+	if ((rc = begin(rl)) != VN_OK)
+		return rc;
+	for (p = rl->held.data, end = p + rl->held.len; p != NULL && p < end;
+	    p += len + 1) {
+		len = strlen(p);
+		if ((rc = forward(rl, p, len)) != VN_OK)
+			return rc;
+	}
+	if (rl->client_usage && rl->usage_chunk.len > 0 &&
+	    (rc = forward(rl, rl->usage_chunk.data, rl->usage_chunk.len)) !=
+	    VN_OK)
+		return rc;
+	return resp_sse_data(rl->r, "[DONE]", 6);
+}
