@@ -20,6 +20,7 @@
 struct FCGX_Request;
 struct json_object;
 struct worker_thread;
+struct pump;
 
 struct req {
 	struct FCGX_Request	*fx;
@@ -46,6 +47,9 @@ struct req {
 	int			 headers_sent;
 	int			 sse;
 	int			 client_gone;
+	int			 raw_mode;	/* output through raw */
+	struct rawout		 raw;
+	struct pump		*pump;		/* this process's */
 
 	struct fault		 fault;		/* set by req_fail() */
 	int			 fault_sent;	/* already told in-band */

@@ -7,6 +7,7 @@
 #define RESPONSE_H
 
 #include "venna.h"
+#include "buf.h"
 
 struct json_object;
 
@@ -27,6 +28,22 @@ struct fault {
 	char		 codebuf[64];	/* storage when code is not static */
 };
 
+/*
+ * A client's output while the pump runs a transfer for it: FastCGI
+ * STDOUT records written with MSG_DONTWAIT, and what the socket would
+ * not take queued (up to RAWOUT_MAX) for the pump to retry.
+ */
+struct rawout {
+	int		 fd;
+	unsigned	 request_id;
+	struct buf	 q;		/* framed bytes not yet written */
+	int		 failed;	/* the client left or stopped reading */
+	int		 listed;	/* on the pump's retry list */
+	struct rawout	*next;
+};
+
+#define RAWOUT_MAX	(1024 * 1024)
+
 enum vn_err	 fault_set(struct fault *, enum vn_err, const char *param,
 		    const char *code, const char *fmt, ...) VN_PRINTF(5, 6);
 
@@ -44,5 +61,8 @@ enum vn_err	 resp_sse_begin(struct req *);
 enum vn_err	 resp_sse_data(struct req *, const char *, size_t);
 enum vn_err	 resp_sse_comment(struct req *, const char *);
 int		 resp_client_gone(struct req *);
+void		 resp_raw_begin(struct req *);
+void		 resp_raw_end(struct req *);
+int		 rawout_flush(struct rawout *);
 
 #endif /* RESPONSE_H */

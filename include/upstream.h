@@ -11,6 +11,8 @@
 #include "venna.h"
 
 struct cfg_upstream;
+struct pump;
+struct rawout;
 
 /* Why a call did not produce a complete answer. */
 enum upstream_fail {
@@ -33,9 +35,11 @@ struct upstream_req {
 	const char	*request_id;	/* sent as x-request-id */
 	/* Called with each piece of the body, the status known. */
 	enum vn_err	(*on_data)(void *, long status, const char *, size_t);
-	/* Called about once a second while the call is under way. */
+	/* Called every PUMP_TICK_MS while the call is under way. */
 	enum vn_err	(*on_tick)(void *, int got_bytes);
 	void		*arg;
+	struct pump	*pump;		/* runs the transfer */
+	struct rawout	*rawout;	/* the client's queued output, or NULL */
 };
 
 struct upstream_res {

@@ -18,6 +18,7 @@ struct worker_thread {
 	struct worker	*w;
 	FCGX_Request	 fx;
 	void		*upstream;	/* upstream.c's per-thread state */
+	struct pump	*pump;		/* the process's */
 	unsigned	 index;
 };
 

@@ -303,6 +303,8 @@ call_model(struct req *r, struct relay *rl, const struct call_spec *sp)
 	ureq.on_data = relay_on_data;
 	ureq.on_tick = relay_on_tick;
 	ureq.arg = rl;
+	ureq.pump = r->pump;
+	ureq.rawout = &r->raw;
 
 	for (i = 0; i < plan.n && out == OUT_RETRY; i++) {
 		up = &r->cfg->upstreams[plan.upstream[i]];
@@ -315,8 +317,11 @@ call_model(struct req *r, struct relay *rl, const struct call_spec *sp)
 			break;
 		}
 		ureq.up = up;
-		if ((rc = upstream_call(&r->thread->upstream, &ureq, &res)) !=
-		    VN_OK) {
+		/* The pump's thread writes to the client meanwhile. */
+		resp_raw_begin(r);
+		rc = upstream_call(&r->thread->upstream, &ureq, &res);
+		resp_raw_end(r);
+		if (rc != VN_OK) {
 			req_fail(r, rc, NULL, NULL, "The gateway could not "
 			    "call the upstream.");
 			out = OUT_FINAL;

@@ -23,6 +23,7 @@
 #include "request.h"
 #include "response.h"
 #include "router.h"
+#include "worker.h"
 
 /* Decode the "*" segments into r->params. */
 static enum vn_err
@@ -123,6 +124,7 @@ dispatch(FCGX_Request *fx, const struct dispatch_ctx *ctx,
 	r.store = ctx->store;
 	r.pepper = ctx->pepper;
 	r.thread = thread;
+	r.pump = thread != NULL ? thread->pump : NULL;
 	log_set_request(r.id);
 	if (rc == VN_OK)
 		rc = serve(&r, ctx);

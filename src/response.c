@@ -7,6 +7,9 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
+#include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,7 +19,9 @@
 #include <json.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
+#include "pump.h"
 #include "request.h"
 #include "response.h"
 
@@ -133,11 +138,121 @@ err_type(enum vn_err e)
 	    err_table[e].type : "server_error";
 }
 
+/*
+ * Queue n bytes as FastCGI STDOUT records (8-byte header, no padding,
+ * at most 65535 bytes each) for rawout_flush().
+ */
+static enum vn_err
+raw_put(struct req *r, const void *p, size_t n)
+{
+	struct rawout	*o = &r->raw;
+	unsigned char	 h[8];
+	size_t		 chunk;
+
+	while (n > 0) {
+		chunk = n > 65535 ? 65535 : n;
+		h[0] = 1;			/* FCGI_VERSION_1 */
+		h[1] = 6;			/* FCGI_STDOUT */
+		h[2] = (unsigned char)(o->request_id >> 8);
+		h[3] = (unsigned char)o->request_id;
+		h[4] = (unsigned char)(chunk >> 8);
+		h[5] = (unsigned char)chunk;
+		h[6] = 0;
+		h[7] = 0;
+		if (buf_add(&o->q, h, sizeof(h)) != VN_OK ||
+		    buf_add(&o->q, p, chunk) != VN_OK) {
+			/* The client stopped reading a megabyte ago. */
+			o->failed = 1;
+			r->client_gone = 1;
+			return VN_ECLIENT;
+		}
+		p = (const char *)p + chunk;
+		n -= chunk;
+	}
+	return VN_OK;
+}
+
+/*
+ * Write what the socket takes of o's queue, without blocking.  Returns
+ * 1 when the queue is empty, 0 when bytes remain, -1 when the client is
+ * gone.  Called on the pump's thread, or by the request's own thread
+ * once the pump has let go of it.
+ */
+int
+rawout_flush(struct rawout *o)
+{
+	ssize_t	 n;
+
+	if (o->failed)
+		return -1;
+	while (o->q.len > 0) {
+		n = send(o->fd, o->q.data, o->q.len, MSG_DONTWAIT |
+		    MSG_NOSIGNAL);
+		if (n > 0) {
+			buf_consume(&o->q, (size_t)n);
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n == -1 && errno == EINTR)
+			continue;
+		o->failed = 1;
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * From now until resp_raw_end() the request's output goes through raw
+ * (the pump's thread writes it).  What libfcgi buffered goes out first,
+ * so the records stay in order.
+ */
+void
+resp_raw_begin(struct req *r)
+{
+	if (r->headers_sent && !r->client_gone &&
+	    FCGX_FFlush(r->fx->out) != 0)
+		r->client_gone = 1;
+	memset(&r->raw, 0, sizeof(r->raw));
+	r->raw.fd = r->fx->ipcFd;
+	r->raw.request_id = (unsigned)r->fx->requestId;
+	buf_init(&r->raw.q, RAWOUT_MAX);
+	r->raw_mode = 1;
+}
+
+/*
+ * Back to libfcgi: drain what is still queued first, waiting for the
+ * client for at most RAWOUT_DRAIN_MS.
+ */
+#define RAWOUT_DRAIN_MS	30000
+
+void
+resp_raw_end(struct req *r)
+{
+	struct pollfd	 p;
+	long long	 until = clock_ms() + RAWOUT_DRAIN_MS;
+	int		 rc;
+
+	if (!r->raw_mode)
+		return;
+	while ((rc = rawout_flush(&r->raw)) == 0 && clock_ms() < until) {
+		p.fd = r->raw.fd;
+		p.events = POLLOUT;
+		(void)poll(&p, 1, 100);
+	}
+	if (rc != 1)
+		r->client_gone = 1;
+	buf_free(&r->raw.q);
+	r->raw_mode = 0;
+}
+
 static enum vn_err
 put(struct req *r, const void *p, size_t n)
 {
 	if (r->client_gone)
 		return VN_ECLIENT;
+	if (r->raw_mode)
+		return raw_put(r, p, n);
 	while (n > 0) {
 		int chunk = n > (1 << 30) ? (1 << 30) : (int)n;
 
@@ -197,6 +312,18 @@ resp_flush(struct req *r)
 {
 	if (r->client_gone)
 		return VN_ECLIENT;
+	if (r->raw_mode) {
+		switch (rawout_flush(&r->raw)) {
+		case 1:
+			return VN_OK;
+		case 0:
+			pump_want_flush(r->pump, &r->raw);
+			return VN_OK;
+		default:
+			r->client_gone = 1;
+			return VN_ECLIENT;
+		}
+	}
 	if (FCGX_FFlush(r->fx->out) != 0) {
 		r->client_gone = 1;
 		return VN_ECLIENT;

@@ -10,8 +10,9 @@
  *    configuration; nothing of the client's request headers is passed;
  *  - connect, first-byte, idle and total timeouts all apply, so no call
  *    can hold a worker thread forever.
- * Each request thread keeps one easy handle, so connections to an
- * upstream are kept alive and reused across the requests it serves.
+ * The transfer itself runs on the process's pump (pump.c), whose multi
+ * handle keeps connections to upstreams alive for every thread; the
+ * calling thread sleeps until it is over.
  */
 #include "config.h"
 
@@ -29,6 +30,7 @@
 #include "cfg.h"
 #include "clock.h"
 #include "log.h"
+#include "pump.h"
 #include "upstream.h"
 
 static pthread_once_t	 curl_once = PTHREAD_ONCE_INIT;
@@ -41,7 +43,6 @@ struct call {
 	CURL			*h;
 	long long		 start_ms;
 	long long		 last_byte_ms;	/* 0: no byte yet */
-	long long		 last_tick_ms;
 	int			 timed_out;	/* an enum upstream_fail */
 };
 
@@ -133,6 +134,7 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	char		 line[256];
 	long		 v;
 
+	c->last_byte_ms = clock_ms();
 	if (len < 8 || len >= sizeof(line))
 		return len;
 	memcpy(line, p, len);
@@ -171,20 +173,18 @@ on_write(char *p, size_t size, size_t n, void *arg)
 }
 
 /*
- * Called by libcurl often while data flows and about once a second
- * while it does not: the first-byte and idle timeouts live here, and the
- * caller's tick (keepalives, the client's disconnect).
+ * The pump's tick for this call: the first-byte and idle timeouts, and
+ * the caller's tick (keepalives, a client that left).  Non-zero ends
+ * the transfer.
  */
 static int
-on_progress(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
-    curl_off_t uln)
+on_tick(void *arg)
 {
 	struct call			*c = arg;
 	const struct cfg_upstream	*up = c->req->up;
 	long long			 now = clock_ms();
 	enum vn_err			 rc;
 
-	(void)dlt; (void)dln; (void)ult; (void)uln;
 	if (c->last_byte_ms == 0 &&
 	    now - c->start_ms > up->first_byte_timeout_ms) {
 		c->timed_out = UP_TIMEOUT_FIRST;
@@ -195,13 +195,10 @@ on_progress(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
 		c->timed_out = UP_TIMEOUT_IDLE;
 		return 1;
 	}
-	if (c->req->on_tick != NULL && now - c->last_tick_ms >= 1000) {
-		c->last_tick_ms = now;
-		if ((rc = c->req->on_tick(c->req->arg,
-		    c->last_byte_ms != 0)) != VN_OK) {
-			c->res->cb_err = rc;
-			return 1;
-		}
+	if (c->req->on_tick != NULL && (rc = c->req->on_tick(c->req->arg,
+	    c->last_byte_ms != 0)) != VN_OK) {
+		c->res->cb_err = rc;
+		return 1;
 	}
 	return 0;
 }
@@ -221,7 +218,8 @@ handle(void **slot)
  * calling thread's handle (created on first use, kept for reuse).
  * Fills res; returns VN_OK when the call was made (res->fail and
  * res->status tell how it went), or an error when it could not even be
- * set up.  Blocks until the answer is complete or the call fails.
+ * set up.  Blocks until the answer is complete or the call fails; the
+ * callbacks run on req->pump's thread meanwhile.
  */
 enum vn_err
 upstream_call(void **slot, const struct upstream_req *req,
@@ -233,6 +231,7 @@ upstream_call(void **slot, const struct upstream_req *req,
 	CURLcode		 cc;
 	char			 url[2048], auth[4200], rid[64];
 	long			 status = 0;
+	int			 by_tick = 0;
 	enum vn_err		 rc = VN_OK;
 
 	memset(res, 0, sizeof(*res));
@@ -246,7 +245,7 @@ upstream_call(void **slot, const struct upstream_req *req,
 	c.req = req;
 	c.res = res;
 	c.h = h;
-	c.start_ms = c.last_tick_ms = clock_ms();
+	c.start_ms = clock_ms();
 
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	hdrs = curl_slist_append(hdrs, req->stream ?
@@ -288,13 +287,11 @@ upstream_call(void **slot, const struct upstream_req *req,
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, &c);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &c);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &c);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	/* A streamed answer must reach the client as it comes. */
 	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 16384L);
 
-	cc = curl_easy_perform(h);
+	cc = (CURLcode)pump_run(req->pump, h, on_tick, &c, req->rawout,
+	    &by_tick);
 	res->ms = (long)(clock_ms() - c.start_ms);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	res->status = status;
@@ -306,8 +303,8 @@ upstream_call(void **slot, const struct upstream_req *req,
 		res->fail = UP_ABORTED;
 		break;
 	case CURLE_ABORTED_BY_CALLBACK:
-		res->fail = c.timed_out != 0 ? (enum upstream_fail)c.timed_out :
-		    UP_ABORTED;
+		res->fail = by_tick && c.timed_out != 0 ?
+		    (enum upstream_fail)c.timed_out : UP_ABORTED;
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
 		res->fail = status == 0 && c.last_byte_ms == 0 &&

@@ -45,6 +45,7 @@
 #include "clock.h"
 #include "dispatch.h"
 #include "log.h"
+#include "pump.h"
 #include "store.h"
 #include "upstream.h"
 #include "worker.h"
@@ -174,6 +175,7 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 {
 	struct worker		 w;
 	struct checkpointer	*ckpt = NULL;
+	struct pump		*pump = NULL;
 	struct timeval		 wake = { 0, ACCEPT_WAKE_MS * 1000 };
 	struct timespec		 ts;
 	long long		 t0;
@@ -235,6 +237,8 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 		goto out;
 	w.nthreads = (size_t)nthreads;
 	ckpt = checkpointer_start(cfg, w.store);
+	if ((pump = pump_start()) == NULL)
+		goto out;
 	if (pthread_create(&sigtid, NULL, signal_thread, &w) != 0)
 		goto out;
 	pthread_detach(sigtid);
@@ -244,6 +248,7 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 	for (i = 0; i < w.nthreads; i++) {
 		w.threads[i].w = &w;
 		w.threads[i].index = (unsigned)i;
+		w.threads[i].pump = pump;
 		FCGX_InitRequest(&w.threads[i].fx, listen_fd,
 		    FCGI_FAIL_ACCEPT_ON_INTR);
 		pthread_mutex_lock(&w.mu);
@@ -277,8 +282,8 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 			log_warn("drain timeout: %zu requests cut", w.alive);
 			pthread_mutex_unlock(&w.mu);
 			status = 0;
-			/* The threads still hold the store: leave without
-			 * freeing what they use. */
+			/* The threads still hold the store and the pump:
+			 * leave without freeing what they use. */
 			checkpointer_stop(ckpt);
 			return status;
 		}
@@ -287,6 +292,7 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 	status = 0;
 	log_info("drained after %ld requests", atomic_load(&w.served));
 out:
+	pump_stop(pump);
 	checkpointer_stop(ckpt);
 	if (started == w.nthreads || started == 0) {
 		for (i = 0; i < w.nthreads; i++)

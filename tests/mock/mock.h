@@ -40,6 +40,7 @@ struct sbuf {
 struct knobs {
 	long	 latency, jitter, chunks, interval, status, retry_after;
 	long	 cut, garbage, never, first_byte, split, tool_calls, bytes;
+	long	 ts;
 	char	*text;		/* owned; NULL: the default reply */
 };
 

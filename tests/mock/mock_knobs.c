@@ -48,6 +48,8 @@ static const struct knobdef {
 	{ "tool_calls", KNOB(tool_calls), 0, 1 },
 	/* Pad the reply text to about N bytes. */
 	{ "bytes", KNOB(bytes), 0, MAX_PAD },
+	/* 1: stamp each stream event with "mock_ts" (unix us when sent). */
+	{ "ts", KNOB(ts), 0, 1 },
 	/* The reply text, instead of "mock reply to: ...". */
 	{ "text", SIZE_MAX, 0, MAX_TEXT },
 };

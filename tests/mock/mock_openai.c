@@ -609,6 +609,16 @@ openai_event(struct resp *r, enum step s, struct sbuf *ev)
 	rc |= sb_adds(ev, "}]");
 	if (r->include_usage)
 		rc |= sb_adds(ev, ",\"usage\":null");
+	if (r->k.ts) {
+		struct timespec	 now;
+		char		 stamp[48];
+
+		/* Wall clock: the reader compares it across processes. */
+		clock_gettime(CLOCK_REALTIME, &now);
+		snprintf(stamp, sizeof(stamp), ",\"mock_ts\":%lld",
+		    (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000);
+		rc |= sb_adds(ev, stamp);
+	}
 	rc |= sb_adds(ev, "}\n\n");
 	return rc ? -1 : 0;
 }
