@@ -17,6 +17,8 @@ struct db {
 	struct sqlite3		*h;
 	struct sqlite3_stmt	*stmt[STMT__MAX];
 	int			 in_txn;
+	long			 busy_timeout_ms;
+	long long		 busy_since;	/* when the current wait began */
 	struct db		*next;	/* free list of the pool (store.c) */
 };
 

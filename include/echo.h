@@ -17,6 +17,7 @@ struct json_object;
 
 struct echo_reply {
 	char		*text;		/* the reply, or NULL for a tool call */
+	size_t		 text_len;	/* it may hold NUL characters */
 	char		*tool_name;	/* the function called, or NULL */
 	char		*tool_args;	/* its arguments, a JSON text */
 	char		 call_id[32];

@@ -234,8 +234,9 @@ all_failed(struct req *r, const struct tally *t, long cooling_ms)
 	if (t->tried == 0 || t->throttled == t->tried) {
 		r->fault.retry_after = ra > 0 ? (ra + 999) / 1000 : 1;
 		return req_fail(r, VN_EUNAVAIL, NULL, "service_unavailable",
-		    "Every upstream model server for this model is busy. "
-		    "Please retry after %ld s.", r->fault.retry_after);
+		    "No upstream model server for this model can take the "
+		    "request right now. Please retry after %ld s.",
+		    r->fault.retry_after);
 	}
 	return req_fail(r, VN_EUPSTREAM, NULL, "upstream_error",
 	    "The upstream model server failed to answer. Please retry.");
@@ -317,8 +318,9 @@ call_model(struct req *r, struct relay *rl, const struct call_spec *sp)
 			break;
 		}
 		ureq.up = up;
-		/* The pump's thread writes to the client meanwhile. */
-		resp_raw_begin(r);
+		/* A stream's events are written by the pump's thread. */
+		if (sp->stream)
+			resp_raw_begin(r);
 		rc = upstream_call(&r->thread->upstream, &ureq, &res);
 		resp_raw_end(r);
 		if (rc != VN_OK) {

@@ -17,15 +17,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
 #include "cfg.h"
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 #include "schema.h"
 
 #define SQLITE_MIN_SAFE	3051003		/* WAL-reset bug fixed */
+#define BUSY_FIRST_US	20		/* first wait for the write lock */
+#define BUSY_MAX_US	2000		/* longest single wait */
 
 /* 1 when the linked SQLite is free of the WAL-reset bug. */
 int
@@ -38,6 +42,33 @@ const char *
 db_version(void)
 {
 	return sqlite3_libversion();
+}
+
+/*
+ * Wait for another connection's write lock.  SQLite's own busy handler
+ * sleeps 1, 2, 5, 10 ... ms, but the writes here (a usage row, a state
+ * change) hold the lock for some ten microseconds, so it would leave a
+ * waiter asleep long after the lock is free.  This one starts at 20 us
+ * and doubles up to 2 ms, until busy_timeout has passed.
+ */
+static int
+on_busy(void *arg, int count)
+{
+	struct db	*db = arg;
+	struct timespec	 ts;
+	long		 us;
+
+	if (count == 0)
+		db->busy_since = clock_ms();
+	else if (clock_ms() - db->busy_since >= db->busy_timeout_ms)
+		return 0;
+	us = BUSY_FIRST_US << (count < 7 ? count : 7);
+	if (us > BUSY_MAX_US)
+		us = BUSY_MAX_US;
+	ts.tv_sec = 0;
+	ts.tv_nsec = us * 1000;
+	nanosleep(&ts, NULL);
+	return 1;
 }
 
 static int
@@ -89,7 +120,8 @@ db_open(const struct cfg *cfg, int flags, char *err, size_t errsz)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db->h, 1);
-	sqlite3_busy_timeout(db->h, (int)cfg->busy_timeout_ms);
+	db->busy_timeout_ms = cfg->busy_timeout_ms;
+	sqlite3_busy_handler(db->h, on_busy, db);
 	snprintf(sql, sizeof(sql), "PRAGMA synchronous = %s",
 	    cfg->synchronous_full || (flags & DB_OPEN_DURABLE) ?
 	    "FULL" : "NORMAL");

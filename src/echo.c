@@ -162,7 +162,7 @@ echo_chat(struct json_object *req, struct echo_reply *rep, struct fault *f)
 	struct json_object	*msgs, *m, *role, *content, *v;
 	struct buf		 all, last, text;
 	const char		*tool, *r;
-	int64_t			 extra = 0, max = -1, n = 1;
+	int64_t			 extra = 0, ignore = 0, max = -1, n = 1;
 	size_t			 i, count;
 	enum vn_err		 rc = VN_OK;
 	int			 after_tool = 0;
@@ -184,8 +184,8 @@ echo_chat(struct json_object *req, struct echo_reply *rep, struct fault *f)
 			rc = content_text(content, &all, &extra);
 		if (strcmp(r, "user") == 0 || strcmp(r, "tool") == 0) {
 			buf_reset(&last);
-			if (rc == VN_OK)
-				rc = content_text(content, &last, &extra);
+			if (rc == VN_OK)	/* its parts were counted above */
+				rc = content_text(content, &last, &ignore);
 			after_tool = strcmp(r, "tool") == 0;
 		}
 	}
@@ -230,6 +230,7 @@ echo_chat(struct json_object *req, struct echo_reply *rep, struct fault *f)
 	rep->finish_reason = max >= 0 && truncate_words(&text, max) ?
 	    "length" : "stop";
 	rep->completion_tokens = echo_count_words(buf_cstr(&text), text.len);
+	rep->text_len = text.len;
 	if ((rep->text = buf_steal(&text)) == NULL &&
 	    (rep->text = strdup("")) == NULL)
 		rc = VN_ENOMEM;
@@ -304,8 +305,7 @@ echo_completion(const struct echo_reply *rep, const char *id, long created,
 		if (rc != VN_OK)
 			break;
 		if (rep->text != NULL)
-			rc = buf_add_json_string(b, rep->text,
-			    strlen(rep->text));
+			rc = buf_add_json_string(b, rep->text, rep->text_len);
 		else if ((rc = buf_addstr(b, "null,\"tool_calls\":")) == VN_OK)
 			rc = tool_call_json(b, rep);
 		if (rc == VN_OK)
@@ -392,7 +392,7 @@ echo_stream(const struct echo_reply *rep, const char *id, long created,
 		}
 		/* One word (with the space after it) per chunk. */
 		s = rep->text != NULL ? rep->text : rep->tool_args;
-		end = s + strlen(s);
+		end = s + (rep->text != NULL ? rep->text_len : strlen(s));
 		for (p = s; p < end && rc == VN_OK; s = p) {
 			while (p < end && !is_space(*p))
 				p++;
@@ -439,9 +439,54 @@ echo_stream(const struct echo_reply *rep, const char *id, long created,
 }
 
 /*
+ * The inputs of an embeddings request: a string, an array of tokens
+ * (one input), or an array of strings or of token arrays.  Returns how
+ * many, and sets *single when the input itself is the only one.
+ */
+static size_t
+embed_inputs(struct json_object *in, int *single)
+{
+	struct json_object	*first;
+
+	*single = 1;
+	if (!json_object_is_type(in, json_type_array))
+		return 1;
+	first = json_object_array_get_idx(in, 0);
+	if (json_object_is_type(first, json_type_int))
+		return 1;
+	*single = 0;
+	return json_object_array_length(in);
+}
+
+/* Append the vector's float32s, little-endian, in base64. */
+static enum vn_err
+add_base64(struct buf *b, const float *v, size_t n)
+{
+	unsigned char	 raw[4096 * 4];
+	char		 out[sizeof(raw) * 4 / 3 + 8];
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t u;
+
+		memcpy(&u, &v[i], 4);
+		raw[4 * i] = (unsigned char)u;
+		raw[4 * i + 1] = (unsigned char)(u >> 8);
+		raw[4 * i + 2] = (unsigned char)(u >> 16);
+		raw[4 * i + 3] = (unsigned char)(u >> 24);
+	}
+	sodium_bin2base64(out, sizeof(out), raw, n * 4,
+	    sodium_base64_VARIANT_ORIGINAL);
+	return buf_addf(b, "\"%s\"", out);
+}
+
+/*
  * POST /v1/embeddings on the echo model: each input gets a vector of
- * "dimensions" (default 8) floats in [-1, 1] derived from a hash of its
- * text, so equal inputs embed equally.  *tokens is the word count.
+ * "dimensions" (default 8) floats in [-1, 1] derived from a hash of it,
+ * so equal inputs embed equally; as JSON numbers, or as base64 of
+ * little-endian float32s when encoding_format is "base64" (what the
+ * SDKs ask for by default).  *tokens counts words, or tokens for token
+ * arrays.
  */
 enum vn_err
 echo_embeddings(struct json_object *req, const char *model, struct buf *b,
@@ -449,46 +494,61 @@ echo_embeddings(struct json_object *req, const char *model, struct buf *b,
 {
 	struct json_object	*in, *item;
 	unsigned char		 h[64];
+	float			 vec[4096];
+	const char		*fmt = "float", *text;
+	char			 seed[crypto_generichash_KEYBYTES_MIN];
 	int64_t			 dims = 8, k;
 	size_t			 i, n;
+	int			 single;
 	enum vn_err		 rc;
 
 	if (jsonx_int(req, "dimensions", NULL, 0, 1, 4096, &dims, NULL, f) !=
-	    VN_OK)
+	    VN_OK || jsonx_string(req, "encoding_format", NULL, 0, 16, &fmt,
+	    f) != VN_OK)
 		return VN_EINVAL;
+	if (strcmp(fmt, "float") != 0 && strcmp(fmt, "base64") != 0)
+		return fault_set(f, VN_EINVAL, "encoding_format",
+		    "invalid_value", "Invalid value: '%s'. Supported values "
+		    "are: 'float' and 'base64'.", fmt);
 	json_object_object_get_ex(req, "input", &in);
-	n = json_object_is_type(in, json_type_array) ?
-	    json_object_array_length(in) : 1;
+	n = embed_inputs(in, &single);
 	*tokens = 0;
 	if ((rc = buf_addstr(b, "{\"object\":\"list\",\"data\":[")) != VN_OK)
 		return rc;
 	for (i = 0; i < n && rc == VN_OK; i++) {
-		item = json_object_is_type(in, json_type_array) ?
-		    json_object_array_get_idx(in, i) : in;
+		item = single ? in : json_object_array_get_idx(in, i);
 		*tokens += json_object_is_type(item, json_type_string) ?
 		    echo_count_words(json_object_get_string(item),
 		    (size_t)json_object_get_string_len(item)) :
 		    (int64_t)(json_object_is_type(item, json_type_array) ?
 		    json_object_array_length(item) : 1);
-		rc = buf_addf(b, "%s{\"object\":\"embedding\",\"index\":%zu,"
-		    "\"embedding\":[", i > 0 ? "," : "", i);
-		for (k = 0; k < dims && rc == VN_OK; k++) {
+		text = json_object_to_json_string(item);
+		for (k = 0; k < dims; k++) {
 			if (k % 64 == 0) {
-				const char *s = json_object_to_json_string(item);
-				char seed[crypto_generichash_KEYBYTES_MIN];
-
 				memset(seed, 0, sizeof(seed));
 				snprintf(seed, sizeof(seed), "%d",
 				    (int)(k / 64));
 				crypto_generichash(h, sizeof(h),
-				    (const unsigned char *)s, strlen(s),
+				    (const unsigned char *)text, strlen(text),
 				    (const unsigned char *)seed, sizeof(seed));
 			}
-			rc = buf_addf(b, "%s%.6f", k > 0 ? "," : "",
-			    (double)h[k % 64] / 127.5 - 1.0);
+			vec[k] = (float)h[k % 64] / 127.5f - 1.0f;
+		}
+		rc = buf_addf(b, "%s{\"object\":\"embedding\",\"index\":%zu,"
+		    "\"embedding\":", i > 0 ? "," : "", i);
+		if (rc == VN_OK && strcmp(fmt, "base64") == 0)
+			rc = add_base64(b, vec, (size_t)dims);
+		else if (rc == VN_OK) {
+			rc = buf_addc(b, '[');
+			for (k = 0; k < dims && rc == VN_OK; k++)
+				/* %.9g: exactly the float32, like base64. */
+				rc = buf_addf(b, "%s%.9g", k > 0 ? "," : "",
+				    (double)vec[k]);
+			if (rc == VN_OK)
+				rc = buf_addc(b, ']');
 		}
 		if (rc == VN_OK)
-			rc = buf_addstr(b, "]}");
+			rc = buf_addc(b, '}');
 	}
 	if (rc == VN_OK)
 		rc = buf_addstr(b, "],\"model\":");

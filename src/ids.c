@@ -21,14 +21,28 @@ ids_init(void)
 	return sodium_init() >= 0;
 }
 
-/* Fill out with n uniformly random base62 characters (no terminator). */
+/*
+ * Fill out with n uniformly random base62 characters (no terminator).
+ * Random bytes come 64 at a time (one getrandom call, not one per
+ * character); a byte of 248 or more is dropped so that byte % 62 stays
+ * uniform (248 = 4 * 62).
+ */
 void
 id_random(char *out, size_t n)
 {
-	size_t	 i;
+	unsigned char	 rnd[64];
+	size_t		 i = 0, k = sizeof(rnd);
 
-	for (i = 0; i < n; i++)
-		out[i] = base62[randombytes_uniform(62)];
+	while (i < n) {
+		if (k == sizeof(rnd)) {
+			randombytes_buf(rnd, sizeof(rnd));
+			k = 0;
+		}
+		if (rnd[k] < 248)
+			out[i++] = base62[rnd[k] % 62];
+		k++;
+	}
+	sodium_memzero(rnd, sizeof(rnd));
 }
 
 /*

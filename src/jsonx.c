@@ -409,8 +409,9 @@ bad_type(struct fault *f, const char *ctx, const char *key,
 }
 
 /*
- * A string field of at most maxlen bytes.  Absent or null: VN_OK with
- * *out untouched, unless required.  *out points into o.
+ * A string field of at most maxlen bytes and no NUL (these are names,
+ * ids, roles, choices).  Absent or null: VN_OK with *out untouched,
+ * unless required.  *out points into o.
  */
 enum vn_err
 jsonx_string(struct json_object *o, const char *key, const char *ctx,
@@ -429,6 +430,14 @@ jsonx_string(struct json_object *o, const char *key, const char *ctx,
 		    "Invalid '%s': string too long. Expected a string with "
 		    "maximum length %zu, but got a string with length %d "
 		    "instead.", p, maxlen, json_object_get_string_len(v));
+	}
+	/* Names, ids and roles: a NUL inside would cut them short. */
+	if (strlen(json_object_get_string(v)) !=
+	    (size_t)json_object_get_string_len(v)) {
+		param_name(p, sizeof(p), ctx, key);
+		return fault_set(f, VN_EINVAL, p, "invalid_value",
+		    "Invalid value for '%s': it must not contain a NUL "
+		    "character.", p);
 	}
 	*out = json_object_get_string(v);
 	return VN_OK;

@@ -110,6 +110,7 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 	char		 stamp[32];
 	struct tm	 tm;
 	time_t		 now;
+	int		 n;
 
 	if (lvl > log_threshold)
 		return;
@@ -128,11 +129,23 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 	now = time(NULL);
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	/* One fprintf per line: stdio locks the stream, lines stay whole. */
+	/*
+	 * One write(2) per line, no stdio: threads do not queue on the
+	 * stream's lock, and a line shorter than PIPE_BUF stays whole on
+	 * a pipe or an O_APPEND file.
+	 */
 	if (log_reqid[0] != '\0')
-		fprintf(stderr, "%s %s[%ld] %s %s: %s\n", stamp, log_ident,
-		    (long)getpid(), levels[lvl].name, log_reqid, clean);
+		n = snprintf(raw, sizeof(raw), "%s %s[%ld] %s %s: %s\n", stamp,
+		    log_ident, (long)getpid(), levels[lvl].name, log_reqid,
+		    clean);
 	else
-		fprintf(stderr, "%s %s[%ld] %s: %s\n", stamp, log_ident,
-		    (long)getpid(), levels[lvl].name, clean);
+		n = snprintf(raw, sizeof(raw), "%s %s[%ld] %s: %s\n", stamp,
+		    log_ident, (long)getpid(), levels[lvl].name, clean);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(raw)) {
+		n = sizeof(raw) - 1;
+		raw[n - 1] = '\n';
+	}
+	(void)write(STDERR_FILENO, raw, (size_t)n);
 }

@@ -46,7 +46,8 @@ struct job {
 	void		*arg;
 	struct rawout	*out;
 	CURLcode	 rc;
-	int		 done;
+	int		 done;		/* guarded by the pump's mu */
+	pthread_cond_t	 cv;		/* signalled once, when done */
 	int		 by_tick;	/* aborted because tick said so */
 	struct job	*next;		/* incoming queue, then active list */
 	struct job	*prev;
@@ -60,7 +61,6 @@ struct pump {
 	long long	 timer_at;	/* curl's timeout, -1: none */
 	long long	 next_tick;
 	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;		/* a job is done */
 	struct job	*incoming;	/* guarded by mu */
 	int		 stop;		/* guarded by mu */
 	struct job	*active;	/* pump thread only */
@@ -141,7 +141,8 @@ finish(struct pump *p, struct job *j, CURLcode rc)
 	pthread_mutex_lock(&p->mu);
 	j->rc = rc;
 	j->done = 1;
-	pthread_cond_broadcast(&p->cv);
+	/* Only its own thread waits on it: no herd to wake. */
+	pthread_cond_signal(&j->cv);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -278,7 +279,6 @@ pump_start(void)
 	p->ep = p->wakefd = -1;
 	p->timer_at = -1;
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
 	if ((p->multi = curl_multi_init()) == NULL ||
 	    (p->ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    (p->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
@@ -332,7 +332,6 @@ pump_stop(struct pump *p)
 	close(p->ep);
 	close(p->wakefd);
 	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->cv);
 	free(p);
 }
 
@@ -354,6 +353,7 @@ pump_run(struct pump *p, void *easy, pump_tick_fn tick, void *arg,
 	j.tick = tick;
 	j.arg = arg;
 	j.out = out;
+	pthread_cond_init(&j.cv, NULL);
 	pthread_mutex_lock(&p->mu);
 	j.next = p->incoming;
 	p->incoming = &j;
@@ -361,8 +361,9 @@ pump_run(struct pump *p, void *easy, pump_tick_fn tick, void *arg,
 	wake(p);
 	pthread_mutex_lock(&p->mu);
 	while (!j.done)
-		pthread_cond_wait(&p->cv, &p->mu);
+		pthread_cond_wait(&j.cv, &p->mu);
 	pthread_mutex_unlock(&p->mu);
+	pthread_cond_destroy(&j.cv);
 	if (by_tick != NULL)
 		*by_tick = j.by_tick;
 	return (int)j.rc;

@@ -10,9 +10,11 @@
  *    configuration; nothing of the client's request headers is passed;
  *  - connect, first-byte, idle and total timeouts all apply, so no call
  *    can hold a worker thread forever.
- * The transfer itself runs on the process's pump (pump.c), whose multi
- * handle keeps connections to upstreams alive for every thread; the
- * calling thread sleeps until it is over.
+ * A stream runs on the process's pump (pump.c), which moves the events
+ * of every stream with one thread; a call with a single answer runs on
+ * the calling thread itself, which has nothing else to do meanwhile and
+ * saves the two thread switches of a hand-over.  Either way the thread
+ * keeps one easy handle, whose connections stay alive for reuse.
  */
 #include "config.h"
 
@@ -43,7 +45,9 @@ struct call {
 	CURL			*h;
 	long long		 start_ms;
 	long long		 last_byte_ms;	/* 0: no byte yet */
+	long long		 last_tick_ms;
 	int			 timed_out;	/* an enum upstream_fail */
+	int			 by_tick;	/* the tick ended the transfer */
 };
 
 static void
@@ -203,6 +207,24 @@ on_tick(void *arg)
 	return 0;
 }
 
+/* libcurl's progress callback: the same tick, about once a second. */
+static int
+on_progress(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
+    curl_off_t uln)
+{
+	struct call	*c = arg;
+	long long	 now = clock_ms();
+
+	(void)dlt; (void)dln; (void)ult; (void)uln;
+	if (now - c->last_tick_ms < PUMP_TICK_MS)
+		return 0;
+	c->last_tick_ms = now;
+	if (on_tick(c) == 0)
+		return 0;
+	c->by_tick = 1;
+	return 1;
+}
+
 static CURL *
 handle(void **slot)
 {
@@ -231,7 +253,6 @@ upstream_call(void **slot, const struct upstream_req *req,
 	CURLcode		 cc;
 	char			 url[2048], auth[4200], rid[64];
 	long			 status = 0;
-	int			 by_tick = 0;
 	enum vn_err		 rc = VN_OK;
 
 	memset(res, 0, sizeof(*res));
@@ -245,7 +266,7 @@ upstream_call(void **slot, const struct upstream_req *req,
 	c.req = req;
 	c.res = res;
 	c.h = h;
-	c.start_ms = clock_ms();
+	c.start_ms = c.last_tick_ms = clock_ms();
 
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	hdrs = curl_slist_append(hdrs, req->stream ?
@@ -290,8 +311,15 @@ upstream_call(void **slot, const struct upstream_req *req,
 	/* A streamed answer must reach the client as it comes. */
 	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 16384L);
 
-	cc = (CURLcode)pump_run(req->pump, h, on_tick, &c, req->rawout,
-	    &by_tick);
+	if (req->stream && req->pump != NULL)
+		cc = (CURLcode)pump_run(req->pump, h, on_tick, &c, req->rawout,
+		    &c.by_tick);
+	else {
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &c);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		cc = curl_easy_perform(h);
+	}
 	res->ms = (long)(clock_ms() - c.start_ms);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	res->status = status;
@@ -303,7 +331,7 @@ upstream_call(void **slot, const struct upstream_req *req,
 		res->fail = UP_ABORTED;
 		break;
 	case CURLE_ABORTED_BY_CALLBACK:
-		res->fail = by_tick && c.timed_out != 0 ?
+		res->fail = c.by_tick && c.timed_out != 0 ?
 		    (enum upstream_fail)c.timed_out : UP_ABORTED;
 		break;
 	case CURLE_OPERATION_TIMEDOUT:

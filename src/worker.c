@@ -1,10 +1,11 @@
 /*
  * worker.c: a worker process.  LLM requests spend seconds to minutes
  * waiting on an upstream, so a worker serves many at once, one thread
- * each.  Threads take turns in FCGX_Accept_r under an accept mutex (the
- * libfcgi threaded pattern): exactly one thread per process waits in
- * accept(2), so a connection wakes one thread, and a process whose
- * threads are all busy stops accepting and leaves the connection to its
+ * each.  Every idle thread waits in accept(2) on the shared socket; the
+ * kernel wakes exactly one waiter per connection, so no accept mutex is
+ * needed (libfcgi's threaded example takes one for older systems; here
+ * it only added a hand-off per request), and a process whose threads
+ * are all busy accepts nothing and leaves the connection to its
  * siblings.
  *
  * Draining: on SIGTERM, on the parent's death, or after max_requests,
@@ -65,7 +66,6 @@ struct worker {
 	struct worker_thread	*threads;
 	size_t			 nthreads;
 
-	pthread_mutex_t		 accept_mu;	/* one thread in accept(2) */
 	pthread_mutex_t		 mu;		/* guards what follows */
 	pthread_cond_t		 cv;
 	size_t			 alive;		/* request threads running */
@@ -105,13 +105,7 @@ request_thread(void *arg)
 	for (;;) {
 		if (atomic_load(&w->stopping))
 			break;
-		pthread_mutex_lock(&w->accept_mu);
-		if (atomic_load(&w->stopping)) {
-			pthread_mutex_unlock(&w->accept_mu);
-			break;
-		}
 		rc = FCGX_Accept_r(&t->fx);
-		pthread_mutex_unlock(&w->accept_mu);
 		if (rc < 0) {
 			if (atomic_load(&w->stopping))
 				break;
@@ -193,7 +187,6 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 	w.max_requests = cfg->max_requests;
 	atomic_init(&w.stopping, 0);
 	atomic_init(&w.served, 0);
-	pthread_mutex_init(&w.accept_mu, NULL);
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
 

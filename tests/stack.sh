@@ -142,7 +142,7 @@ start_mock() {
 	stack_track $!
 	local i
 	for i in $(seq 1 100); do
-		MOCK_PORT=$(sed -n 's/^port=//p' "$out")
+		MOCK_PORT=$([ -f "$out" ] && sed -n 's/^port=//p' "$out")
 		[ -n "$MOCK_PORT" ] && break
 		sleep 0.05
 	done

@@ -4,3 +4,4 @@
 // The stack under test is described by the environment (stack.sh):
 // BASE_URL, KEY_A and KEY_B (keys of two workspaces), MOCK_URL.
 import './models.test.mjs';
+import './chat.test.mjs';
