@@ -4,7 +4,7 @@
 // whitespace-separated word, a stream sends one word per chunk.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { OpenAI, client, keyA, rejection } from './common.mjs';
+import { OpenAI, client, drain, keyA, rejection } from './common.mjs';
 
 const MODEL = 'venna-1';
 const user = (content) => [{ role: 'user', content }];
@@ -18,30 +18,6 @@ const TOOLS = [
 	    parameters: { type: 'object', properties: {} } } },
 ];
 
-// Read a stream whole: the chunks, and per choice the content and the
-// tool-call arguments reassembled.
-async function drain(stream) {
-	const chunks = [], content = {}, args = {}, finish = {}, calls = {};
-	for await (const ch of stream) {
-		chunks.push(ch);
-		for (const c of ch.choices) {
-			if (typeof c.delta.content === 'string')
-				content[c.index] = (content[c.index] ?? '') +
-				    c.delta.content;
-			for (const t of c.delta.tool_calls ?? []) {
-				if (t.id)
-					calls[c.index] = { id: t.id, type: t.type,
-					    name: t.function?.name };
-				if (t.function?.arguments)
-					args[c.index] = (args[c.index] ?? '') +
-					    t.function.arguments;
-			}
-			if (c.finish_reason)
-				finish[c.index] = c.finish_reason;
-		}
-	}
-	return { chunks, content, args, finish, calls };
-}
 
 test('chat.completions.create: the echo, its shape and its usage', async () => {
 	const text = 'Hello from the official SDK';

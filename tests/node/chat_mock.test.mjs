@@ -10,7 +10,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { OpenAI, client, keyA, rejection } from './common.mjs';
+import { OpenAI, client, drain, keyA, rejection } from './common.mjs';
 
 const MOCK = process.env.MOCK_URL;
 const UPKEY = process.env.UPKEY;
@@ -29,28 +29,6 @@ async function received(marker) {
 }
 const stats = async () => (await fetch(`${MOCK}/_mock/stats`)).json();
 
-async function drain(stream) {
-	const chunks = [], content = {}, args = {}, finish = {}, calls = {};
-	for await (const ch of stream) {
-		chunks.push(ch);
-		for (const c of ch.choices) {
-			if (typeof c.delta.content === 'string')
-				content[c.index] = (content[c.index] ?? '') +
-				    c.delta.content;
-			for (const t of c.delta.tool_calls ?? []) {
-				if (t.id)
-					calls[c.index] = { id: t.id,
-					    name: t.function?.name };
-				if (t.function?.arguments)
-					args[c.index] = (args[c.index] ?? '') +
-					    t.function.arguments;
-			}
-			if (c.finish_reason)
-				finish[c.index] = c.finish_reason;
-		}
-	}
-	return { chunks, content, args, finish, calls };
-}
 
 test('create on a mock-backed model: the reply, usage, model rewritten', async () => {
 	const n = nonce();

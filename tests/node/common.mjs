@@ -25,3 +25,28 @@ export async function rejection(promise) {
 	}
 	throw new Error('expected the call to fail');
 }
+
+// Read a chat stream whole: the chunks, and per choice the content, the
+// tool-call arguments reassembled, the finish reason and the calls.
+export async function drain(stream) {
+	const chunks = [], content = {}, args = {}, finish = {}, calls = {};
+	for await (const ch of stream) {
+		chunks.push(ch);
+		for (const c of ch.choices) {
+			if (typeof c.delta.content === 'string')
+				content[c.index] = (content[c.index] ?? '') +
+				    c.delta.content;
+			for (const t of c.delta.tool_calls ?? []) {
+				if (t.id)
+					calls[c.index] = { id: t.id, type: t.type,
+					    name: t.function?.name };
+				if (t.function?.arguments)
+					args[c.index] = (args[c.index] ?? '') +
+					    t.function.arguments;
+			}
+			if (c.finish_reason)
+				finish[c.index] = c.finish_reason;
+		}
+	}
+	return { chunks, content, args, finish, calls };
+}
