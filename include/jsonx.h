@@ -32,5 +32,7 @@ enum vn_err	 jsonx_metadata(struct json_object *, const char *key,
 const char	*jsonx_type_name(struct json_object *);
 const char	*jsonx_to_string(struct json_object *, size_t *len);
 int		 jsonx_valid(const char *, size_t, int depth);
+int		 jsonx_member(const char *, size_t, const char *key,
+		    const char **val, size_t *vlen);
 
 #endif /* JSONX_H */

@@ -26,6 +26,10 @@ enum stmt {
 	STMT_USAGE_BY_MODEL,
 	STMT_USAGE_BY_KEY,
 	STMT_USAGE_BY_DAY,
+	/* ledger journals imported */
+	STMT_LEDGER_OFFSET,
+	STMT_LEDGER_SET,
+	STMT_LEDGER_DROP,
 	STMT__MAX
 };
 

@@ -1,7 +1,7 @@
 /*
  * usage.h: the usage ledger.  One row per request that reached model
- * routing, success or not, written before the answer's last byte goes
- * out, so a 200 the client saw always has its row.
+ * routing, success or not, recorded before the answer's last byte goes
+ * out, so a 200 the client saw always has its row (ledger.c keeps it).
  */
 #ifndef USAGE_H
 #define USAGE_H
@@ -12,6 +12,7 @@ struct cfg_model;
 struct json_object;
 
 struct usage_row {
+	int64_t		 created_at;	/* unix seconds; 0: now */
 	const char	*request_id;
 	const char	*workspace_id;
 	const char	*key_id;	/* NULL for batch lines */
@@ -31,6 +32,6 @@ int64_t		usage_cost(const struct cfg_model *, int64_t prompt,
 		    int64_t cached, int64_t completion, int factor_pct);
 void		usage_from_json(struct json_object *usage, int64_t *prompt,
 		    int64_t *completion, int64_t *cached);
-enum vn_err	usage_record(struct store *, const struct usage_row *);
+enum vn_err	usage_record(const struct usage_row *);
 
 #endif /* USAGE_H */

@@ -141,25 +141,31 @@ pass_through(struct req *r, struct relay *rl)
 	json_object_put(o);
 }
 
-/* Is a non-streamed 2xx answer an object carrying sp->expect? */
+/*
+ * Is a non-streamed 2xx answer valid JSON with sp->expect at its top?
+ * Only the usage member is built into objects: the answer is relayed as
+ * the bytes it is, so the rest needs no tree.
+ */
 static int
 answer_ok(struct req *r, struct relay *rl, const struct call_spec *sp)
 {
-	struct json_object	*o = NULL, *u;
+	struct json_object	*u = NULL;
 	struct fault		 ignore;
-	int			 ok;
+	const char		*v;
+	size_t			 vlen;
 
-	memset(&ignore, 0, sizeof(ignore));
-	if (rl->body.len == 0 || jsonx_object(rl->body.data, rl->body.len,
-	    (int)r->cfg->max_json_depth * 2, &o, &ignore) != VN_OK)
+	if (rl->body.len == 0 || !jsonx_valid(rl->body.data, rl->body.len,
+	    (int)r->cfg->max_json_depth * 2) ||
+	    !jsonx_member(rl->body.data, rl->body.len, sp->expect, &v, &vlen))
 		return 0;
-	ok = json_object_object_get_ex(o, sp->expect, &u);
-	if (ok && json_object_object_get_ex(o, "usage", &u)) {
+	memset(&ignore, 0, sizeof(ignore));
+	if (jsonx_member(rl->body.data, rl->body.len, "usage", &v, &vlen) &&
+	    jsonx_parse(v, vlen, 8, &u, &ignore) == VN_OK) {
 		usage_from_json(u, &rl->prompt, &rl->completion, &rl->cached);
 		rl->have_usage = 1;
+		json_object_put(u);
 	}
-	json_object_put(o);
-	return ok;
+	return 1;
 }
 
 /* Judge one finished attempt on a remote upstream. */
@@ -268,7 +274,7 @@ ledger(struct req *r, struct relay *rl, const struct call_spec *sp,
 	    rl->completion, 100);
 	u.status = status;
 	u.latency_ms = req_elapsed_ms(r);
-	(void)usage_record(r->store, &u);
+	(void)usage_record(&u);
 }
 
 /*

@@ -7,6 +7,8 @@
  * checkpoints; the lock is a separate file, so taking it never touches
  * SQLite's own POSIX locks, and it is released by the kernel when its
  * holder dies.  venna-batch takes the same lock for its checkpoints.
+ * The same process imports the usage ledger's journals (ledger.c) just
+ * before, so the rows of the last second land in one transaction.
  */
 #include "config.h"
 
@@ -26,6 +28,7 @@
 #include "checkpoint.h"
 #include "clock.h"
 #include "db.h"
+#include "ledger.h"
 #include "log.h"
 #include "store.h"
 
@@ -108,6 +111,10 @@ run(void *arg)
 			}
 		}
 		if (leader && (db = store_get(c->store)) != NULL) {
+			long	 rows = 0;
+
+			if (ledger_import(c->cfg, db, &rows) != VN_OK)
+				log_warn("ledger import incomplete");
 			(void)db_checkpoint(db, 0);
 			store_put(c->store, db);
 		}

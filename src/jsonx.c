@@ -292,6 +292,86 @@ fail:
 	return 0;
 }
 
+/*
+ * The end of the JSON value starting at s[i], in a text already known
+ * to be valid: strings are skipped whole, brackets counted.  Pure.
+ */
+static size_t
+jv_skip(const char *s, size_t i, size_t n)
+{
+	size_t	 depth = 0;
+
+	for (; i < n; i++) {
+		switch (s[i]) {
+		case '"':
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			if (depth == 0)
+				return i + 1;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0)
+				return i;	/* the end of the enclosing one */
+			if (--depth == 0)
+				return i + 1;
+			break;
+		case ',':
+			if (depth == 0)
+				return i;
+			break;
+		default:
+			break;
+		}
+	}
+	return n;
+}
+
+/*
+ * Find the top-level member key of the JSON object s (n bytes, already
+ * validated) and give the span of its value.  Returns 1 if found.  The
+ * key must not need escapes.  Pure: lets a caller read one member of a
+ * large answer without building the whole tree.
+ */
+int
+jsonx_member(const char *s, size_t n, const char *key, const char **val,
+    size_t *vlen)
+{
+	size_t	 i, klen = strlen(key), kstart, kend, end;
+
+	i = jv_space(s, 0, n);
+	if (i >= n || s[i] != '{')
+		return 0;
+	for (i = jv_space(s, i + 1, n); i < n && s[i] == '"'; ) {
+		kstart = i + 1;
+		if ((kend = jv_string(s, i, n)) == 0)
+			return 0;
+		/* kend is past the closing quote: the key is kstart..kend-1 */
+		i = jv_space(s, kend, n);
+		if (i >= n || s[i] != ':')
+			return 0;
+		i = jv_space(s, i + 1, n);
+		end = jv_skip(s, i, n);
+		if (kend - 1 - kstart == klen &&
+		    memcmp(s + kstart, key, klen) == 0) {
+			*val = s + i;
+			*vlen = end - i;
+			while (*vlen > 0 && strchr(" \t\r\n", (*val)[*vlen - 1]))
+				(*vlen)--;
+			return *vlen > 0;
+		}
+		i = jv_space(s, end, n);
+		if (i < n && s[i] == ',')
+			i = jv_space(s, i + 1, n);
+	}
+	return 0;
+}
+
 /* 1 if s is one valid JSON text no deeper than depth.  Pure. */
 int
 jsonx_valid(const char *s, size_t len, int depth)

@@ -62,6 +62,15 @@ static const char *const migrations[] = {
 	 * anyway over a whole workspace set.
 	 */
 	"DROP INDEX usage_time;",
+
+	/*
+	 * 3: how far each ledger journal has been imported into usage;
+	 * advanced in the same transaction as the rows it covers.
+	 */
+	"CREATE TABLE ledger_files ("
+	"  name TEXT PRIMARY KEY,"
+	"  imported INTEGER NOT NULL"
+	");",
 };
 
 int

@@ -61,4 +61,12 @@ const char *const sql_text[STMT__MAX] = {
 	[STMT_USAGE_BY_KEY] = USAGE_REPORT("u.key_id"),
 	[STMT_USAGE_BY_DAY] = USAGE_REPORT("date(u.created_at, 'unixepoch')"),
 #undef USAGE_REPORT
+
+	[STMT_LEDGER_OFFSET] =
+	    "SELECT imported FROM ledger_files WHERE name = ?1",
+	[STMT_LEDGER_SET] =
+	    "INSERT INTO ledger_files (name, imported) VALUES (?1, ?2)"
+	    " ON CONFLICT (name) DO UPDATE SET imported = excluded.imported",
+	[STMT_LEDGER_DROP] =
+	    "DELETE FROM ledger_files WHERE name = ?1",
 };

@@ -225,13 +225,16 @@ on_progress(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
 	return 1;
 }
 
+/*
+ * The thread's handle.  It is not reset between calls: every option a
+ * call uses is set on every call, and a reset would only free and
+ * rebuild libcurl's internals (its connections survive either way).
+ */
 static CURL *
 handle(void **slot)
 {
 	if (*slot == NULL)
 		*slot = curl_easy_init();
-	else
-		curl_easy_reset(*slot);	/* keeps the live connections */
 	return *slot;
 }
 
@@ -311,10 +314,11 @@ upstream_call(void **slot, const struct upstream_req *req,
 	/* A streamed answer must reach the client as it comes. */
 	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 16384L);
 
-	if (req->stream && req->pump != NULL)
+	if (req->stream && req->pump != NULL) {
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
 		cc = (CURLcode)pump_run(req->pump, h, on_tick, &c, req->rawout,
 		    &c.by_tick);
-	else {
+	} else {
 		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &c);
 		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);

@@ -28,6 +28,7 @@
 #include "cfg.h"
 #include "db.h"
 #include "ids.h"
+#include "ledger.h"
 #include "report.h"
 #include "schema.h"
 #include "workspace.h"
@@ -388,6 +389,7 @@ cmd_usage(struct ctl *c)
 	struct report_opts	 o;
 	struct db		*db;
 	char			*none[1];
+	long			 rows;
 	int			 rc;
 
 	check_flags(c, allowed);
@@ -403,6 +405,9 @@ cmd_usage(struct ctl *c)
 	if (report_parse_format(flag(c, "--format"), &o.format) != 0)
 		errx(2, "--format: expected table, json or csv");
 	db = open_db(c);
+	/* The rows still in the workers' journals count too. */
+	if (ledger_import(c->cfg, db, &rows) != VN_OK)
+		warnx("some usage rows could not be imported yet");
 	rc = report_usage(db, &o, stdout);
 	db_close(db);
 	if (rc != 0)

@@ -45,6 +45,7 @@
 #include "checkpoint.h"
 #include "clock.h"
 #include "dispatch.h"
+#include "ledger.h"
 #include "log.h"
 #include "pump.h"
 #include "store.h"
@@ -216,7 +217,8 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 		log_error("%s", err);
 		goto out;
 	}
-	if ((w.store = store_new(cfg, (size_t)cfg->db_connections)) == NULL)
+	if ((w.store = store_new(cfg, (size_t)cfg->db_connections)) == NULL ||
+	    ledger_open(cfg) != VN_OK)
 		goto out;
 	w.ctx.cfg = cfg;
 	w.ctx.store = w.store;
@@ -287,6 +289,7 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 out:
 	pump_stop(pump);
 	checkpointer_stop(ckpt);
+	ledger_close();
 	if (started == w.nthreads || started == 0) {
 		for (i = 0; i < w.nthreads; i++)
 			FCGX_Free(&w.threads[i].fx, 1);

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include <json.h>
 
@@ -24,6 +25,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	double			 d;
 	int			 b;
 
+	const char		*v;
+	size_t			 vlen;
+
+	/* The byte-level member lookup on what the validator accepts. */
+	if (jsonx_valid((const char *)data, size, 64) &&
+	    jsonx_member((const char *)data, size, "usage", &v, &vlen) &&
+	    (v < (const char *)data || v + vlen > (const char *)data + size ||
+	    !jsonx_valid(v, vlen, 64)))
+		abort();
 	if (jsonx_object((const char *)data, size, 64, &o, &f) != VN_OK)
 		return 0;
 	(void)jsonx_string(o, "model", NULL, 1, 256, &s, &f);

@@ -200,7 +200,12 @@ console.log(typeof v === 'string' ? v : JSON.stringify(v));
 JS
 sse() { "$NODE" "$STACK/sse.cjs" "$STACK/post.out" "$1"; }
 
-db() { "$SQLITE3_BIN" -separator '|' "$STACK/venna.db" "$1"; }
+# db SQL: query the database once every journaled usage row is in
+# (vennactl usage imports the workers' ledger journals first).
+db() {
+	"$VENNACTL" -c "$STACK/venna.conf" usage >/dev/null 2>&1
+	"$SQLITE3_BIN" -separator '|' "$STACK/venna.db" "$1"
+}
 # row RID: the usage row of a request, selected columns.
 row() {
 	db "SELECT workspace_id, key_id, endpoint, model, upstream,

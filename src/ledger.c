@@ -1,0 +1,422 @@
+/*
+ * ledger.c: how usage rows reach the usage table.
+ *
+ * Writing: every process appends its rows to a journal of its own,
+ * "<database dir>/ledger/<pid>-<random>.ulog", one line per row, with
+ * one write(2) on an O_APPEND descriptor, before the answer's last byte
+ * goes out.  A write that returned is in the kernel, so the row survives
+ * the process being killed right after (a power cut is another matter:
+ * see synchronous in venna.conf(5)).  The request path takes no database
+ * lock: a commit per request cost every request a page rewrite through
+ * the one writer lock of the whole pool, and under sustained load kept
+ * the WAL from ever being reset.
+ *
+ * Importing: ledger_import() moves complete lines into the usage table,
+ * thousands per transaction.  How far each journal has been imported is
+ * kept in ledger_files and committed with the rows it covers, so a line
+ * is imported exactly once whoever imports and whenever one is killed.
+ * A writer holds a shared flock on its journal while it lives; once that
+ * is gone and everything is imported, the journal is deleted.  Journals
+ * are rotated at LEDGER_ROTATE bytes.
+ *
+ * Lines are tab-separated; every field comes from a controlled alphabet
+ * (ids, configured names, numbers), and tabs or newlines would be
+ * replaced anyway.
+ */
+#include "config.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "cfg.h"
+#include "db.h"
+#include "ids.h"
+#include "ledger.h"
+#include "log.h"
+#include "usage.h"
+
+#define LEDGER_LINE	1024		/* longest line written */
+#define LEDGER_ROTATE	(64 << 20)	/* a journal's size before a new one */
+#define LEDGER_CHUNK	(4 << 20)	/* bytes imported per journal per pass */
+#define LEDGER_FIELDS	15
+#define LEDGER_VERSION	"1"
+
+static pthread_rwlock_t	 j_lock = PTHREAD_RWLOCK_INITIALIZER;
+static int		 j_fd = -1;
+static long long	 j_size;
+static char		 j_dir[4096];
+
+static int
+ledger_dir(const struct cfg *cfg, char *out, size_t outsz)
+{
+	char	 tmp[4096];
+
+	snprintf(tmp, sizeof(tmp), "%s", cfg->database);
+	return snprintf(out, outsz, "%s/ledger", dirname(tmp)) <
+	    (int)outsz;
+}
+
+/* Open a new journal of this process; j_lock is held for writing. */
+static enum vn_err
+journal_new(void)
+{
+	char	 path[4200], rnd[9];
+	int	 fd;
+
+	id_random(rnd, 8);
+	rnd[8] = '\0';
+	snprintf(path, sizeof(path), "%s/%ld-%s.ulog", j_dir, (long)getpid(),
+	    rnd);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_EXCL,
+	    0640);
+	if (fd == -1) {
+		log_error("ledger journal %s: %s", path, strerror(errno));
+		return VN_ESYS;
+	}
+	/* Held while this process lives: the importer's sign of life. */
+	(void)flock(fd, LOCK_SH);
+	if (j_fd != -1)
+		close(j_fd);
+	j_fd = fd;
+	j_size = 0;
+	return VN_OK;
+}
+
+/* Start this process's journal (after fork: journals are per process). */
+enum vn_err
+ledger_open(const struct cfg *cfg)
+{
+	enum vn_err	 rc;
+
+	if (!ledger_dir(cfg, j_dir, sizeof(j_dir)))
+		return VN_ECONFIG;
+	if (mkdir(j_dir, 0750) == -1 && errno != EEXIST) {
+		log_error("ledger directory %s: %s", j_dir, strerror(errno));
+		return VN_ESYS;
+	}
+	pthread_rwlock_wrlock(&j_lock);
+	j_fd = -1;
+	rc = journal_new();
+	pthread_rwlock_unlock(&j_lock);
+	return rc;
+}
+
+void
+ledger_close(void)
+{
+	pthread_rwlock_wrlock(&j_lock);
+	if (j_fd != -1)
+		close(j_fd);
+	j_fd = -1;
+	pthread_rwlock_unlock(&j_lock);
+}
+
+/* Copy s into the line with tabs and newlines replaced; "-" for none. */
+static void
+field(char *line, size_t *o, size_t sz, const char *s)
+{
+	if (s == NULL || *s == '\0')
+		s = "-";
+	for (; *s != '\0' && *o + 2 < sz; s++)
+		line[(*o)++] = *s == '\t' || *s == '\n' || *s == '\r' ? '?' : *s;
+	line[(*o)++] = '\t';
+}
+
+/*
+ * Append one row to this process's journal.  Returns once the row is in
+ * the kernel.
+ */
+enum vn_err
+ledger_append(const struct usage_row *u)
+{
+	char	 line[LEDGER_LINE], nums[160];
+	size_t	 o = 0;
+	ssize_t	 n;
+	int	 rotate;
+
+	snprintf(nums, sizeof(nums), "%lld", (long long)(u->created_at > 0 ?
+	    u->created_at : (int64_t)time(NULL)));
+	field(line, &o, sizeof(line), LEDGER_VERSION);
+	field(line, &o, sizeof(line), nums);
+	field(line, &o, sizeof(line), u->request_id);
+	field(line, &o, sizeof(line), u->workspace_id);
+	field(line, &o, sizeof(line), u->key_id);
+	field(line, &o, sizeof(line), u->endpoint);
+	field(line, &o, sizeof(line), u->model);
+	field(line, &o, sizeof(line), u->upstream);
+	/* The numbers are ours: written as they are, tabs included. */
+	o += (size_t)snprintf(line + o, sizeof(line) - o,
+	    "%lld\t%lld\t%lld\t%lld\t%d\t%ld\t",
+	    (long long)u->prompt_tokens, (long long)u->completion_tokens,
+	    (long long)u->cached_tokens, (long long)u->cost_pusd, u->status,
+	    u->latency_ms);
+	field(line, &o, sizeof(line), u->batch_id);
+	if (o >= sizeof(line) - 1)
+		return VN_EINVAL;	/* not with ids and configured names */
+	line[o - 1] = '\n';
+
+	pthread_rwlock_rdlock(&j_lock);
+	if (j_fd == -1) {
+		pthread_rwlock_unlock(&j_lock);
+		log_error("usage row of %s lost: no ledger journal",
+		    u->request_id);
+		return VN_ESYS;
+	}
+	n = write(j_fd, line, o);
+	rotate = __atomic_add_fetch(&j_size, (long long)o, __ATOMIC_RELAXED) >
+	    LEDGER_ROTATE;
+	pthread_rwlock_unlock(&j_lock);
+	if (n != (ssize_t)o) {
+		log_error("usage row of %s not written: %s", u->request_id,
+		    strerror(errno));
+		return VN_ESYS;
+	}
+	if (rotate) {
+		pthread_rwlock_wrlock(&j_lock);
+		if (j_size > LEDGER_ROTATE)
+			(void)journal_new();
+		pthread_rwlock_unlock(&j_lock);
+	}
+	return VN_OK;
+}
+
+static int
+number(const char *s, int64_t *out)
+{
+	char	*end;
+
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return errno == 0 && end != s && *end == '\0';
+}
+
+/*
+ * Parse one journal line (n bytes, no newline) into u; the strings are
+ * copied into store.  Returns 1 if the line is well-formed.  Pure.
+ */
+int
+ledger_parse_line(const char *line, size_t n, struct usage_row *u,
+    char *store, size_t storesz)
+{
+	char	*f[LEDGER_FIELDS], *p;
+	int64_t	 v[7];
+	size_t	 i, k = 0;
+
+	if (n == 0 || n >= storesz || memchr(line, '\0', n) != NULL)
+		return 0;
+	memcpy(store, line, n);
+	store[n] = '\0';
+	for (p = store; k < LEDGER_FIELDS; k++) {
+		f[k] = p;
+		if ((p = strchr(p, '\t')) == NULL) {
+			k++;
+			break;
+		}
+		*p++ = '\0';
+	}
+	if (k != LEDGER_FIELDS || p != NULL ||
+	    strcmp(f[0], LEDGER_VERSION) != 0)
+		return 0;
+	for (i = 0; i < 7; i++)
+		if (!number(f[i == 0 ? 1 : 7 + i], &v[i]))
+			return 0;
+	memset(u, 0, sizeof(*u));
+	u->created_at = v[0];
+	u->request_id = f[2];
+	u->workspace_id = f[3];
+	u->key_id = strcmp(f[4], "-") == 0 ? NULL : f[4];
+	u->endpoint = f[5];
+	u->model = strcmp(f[6], "-") == 0 ? NULL : f[6];
+	u->upstream = strcmp(f[7], "-") == 0 ? NULL : f[7];
+	u->prompt_tokens = v[1];
+	u->completion_tokens = v[2];
+	u->cached_tokens = v[3];
+	u->cost_pusd = v[4];
+	u->status = (int)v[5];
+	u->latency_ms = (long)v[6];
+	u->batch_id = strcmp(f[14], "-") == 0 ? NULL : f[14];
+	return 1;
+}
+
+static enum vn_err
+insert_row(struct db *db, const struct usage_row *u)
+{
+	sqlite3_stmt	*st;
+	enum vn_err	 rc;
+
+	if ((st = db_stmt(db, STMT_USAGE_INSERT)) == NULL)
+		return VN_ESTORE;
+	sqlite3_bind_text(st, 1, u->request_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, u->created_at);
+	sqlite3_bind_text(st, 3, u->workspace_id, -1, SQLITE_STATIC);
+	if (u->key_id != NULL)
+		sqlite3_bind_text(st, 4, u->key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, u->endpoint, -1, SQLITE_STATIC);
+	if (u->model != NULL)
+		sqlite3_bind_text(st, 6, u->model, -1, SQLITE_STATIC);
+	if (u->upstream != NULL)
+		sqlite3_bind_text(st, 7, u->upstream, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, u->prompt_tokens);
+	sqlite3_bind_int64(st, 9, u->completion_tokens);
+	sqlite3_bind_int64(st, 10, u->cached_tokens);
+	sqlite3_bind_int64(st, 11, u->cost_pusd);
+	sqlite3_bind_int(st, 12, u->status);
+	sqlite3_bind_int64(st, 13, u->latency_ms);
+	if (u->batch_id != NULL)
+		sqlite3_bind_text(st, 14, u->batch_id, -1, SQLITE_STATIC);
+	rc = db_rc(db, sqlite3_step(st), "usage insert");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* The offset of name already imported (0 when unknown); in a txn. */
+static long long
+imported(struct db *db, const char *name)
+{
+	sqlite3_stmt	*st;
+	long long	 off = 0;
+
+	if ((st = db_stmt(db, STMT_LEDGER_OFFSET)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		off = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return off;
+}
+
+static enum vn_err
+set_imported(struct db *db, enum stmt s, const char *name, long long off)
+{
+	sqlite3_stmt	*st;
+	enum vn_err	 rc;
+
+	if ((st = db_stmt(db, s)) == NULL)
+		return VN_ESTORE;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (s == STMT_LEDGER_SET)
+		sqlite3_bind_int64(st, 2, off);
+	rc = db_rc(db, sqlite3_step(st), "ledger offset");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/*
+ * Import what is new in one journal.  *gone is set when its writer has
+ * died and all of it is in: the caller deletes it.
+ */
+static enum vn_err
+import_file(struct db *db, int dirfd, const char *name, long *rows,
+    int *gone)
+{
+	struct usage_row u;
+	struct stat	 st;
+	char		*buf = NULL, *p, *nl, row[LEDGER_LINE + 1];
+	long long	 off;
+	ssize_t		 got;
+	size_t		 used;
+	int		 fd, dead;
+	enum vn_err	 rc = VN_OK;
+
+	*gone = 0;
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return errno == ENOENT ? VN_OK : VN_ESYS;
+	/* A writer holds LOCK_SH for life: if ours is granted, it is gone. */
+	dead = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	if (fstat(fd, &st) == -1 || (buf = malloc(LEDGER_CHUNK)) == NULL) {
+		rc = VN_ESYS;
+		goto out;
+	}
+	if ((rc = db_begin(db)) != VN_OK)
+		goto out;
+	if ((off = imported(db, name)) < 0) {
+		rc = VN_ESTORE;
+		goto rollback;
+	}
+	got = pread(fd, buf, LEDGER_CHUNK, (off_t)off);
+	if (got < 0) {
+		rc = VN_ESYS;
+		goto rollback;
+	}
+	for (p = buf, used = 0; (nl = memchr(p, '\n',
+	    (size_t)got - used)) != NULL; p = nl + 1) {
+		if (ledger_parse_line(p, (size_t)(nl - p), &u, row,
+		    sizeof(row))) {
+			if ((rc = insert_row(db, &u)) != VN_OK)
+				goto rollback;
+			(*rows)++;
+		} else
+			log_error("ledger %s: malformed line at byte %lld "
+			    "skipped", name, off + (long long)(p - buf));
+		used = (size_t)(nl + 1 - buf);
+	}
+	if (dead && off + (long long)got == (long long)st.st_size &&
+	    got < LEDGER_CHUNK) {
+		/* Whatever a dead writer left without a newline is torn. */
+		if (used < (size_t)got)
+			log_error("ledger %s: a torn last line dropped", name);
+		rc = set_imported(db, STMT_LEDGER_DROP, name, 0);
+		*gone = 1;
+	} else if (used > 0)
+		rc = set_imported(db, STMT_LEDGER_SET, name, off +
+		    (long long)used);
+	if (rc != VN_OK)
+		goto rollback;
+	rc = db_commit(db);
+	goto out;
+rollback:
+	db_rollback(db);
+	*gone = 0;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+/*
+ * Move every complete journal line into the usage table and delete the
+ * journals of processes that are gone.  Safe to run from several
+ * processes at once (each journal's offset is read and advanced in one
+ * write transaction).  *rows counts the rows imported.
+ */
+enum vn_err
+ledger_import(const struct cfg *cfg, struct db *db, long *rows)
+{
+	struct dirent	*de;
+	char		 dir[4096];
+	size_t		 len;
+	DIR		*d;
+	int		 gone;
+	enum vn_err	 rc = VN_OK, rc1;
+
+	*rows = 0;
+	if (!ledger_dir(cfg, dir, sizeof(dir)))
+		return VN_ECONFIG;
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? VN_OK : VN_ESYS;
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len < 6 || strcmp(de->d_name + len - 5, ".ulog") != 0)
+			continue;
+		rc1 = import_file(db, dirfd(d), de->d_name, rows, &gone);
+		if (rc1 != VN_OK)
+			rc = rc1;
+		else if (gone)
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+	return rc;
+}
