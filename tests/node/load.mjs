@@ -3,14 +3,19 @@
 // flight until DURATION_MS has passed or TOTAL requests were sent, then
 // prints one JSON line: {"sent", "ok", "failed", "statuses", "errors"}.
 //
-//   node load.mjs URL KEY CONCURRENCY DURATION_MS [TOTAL] [BODY]
+//   node load.mjs URL KEY CONCURRENCY DURATION_MS [TOTAL] [BODY] [IDS]
+//
+// With IDS, the x-request-id of every 200 is appended to that file: the
+// requests the client saw succeed.
+import fs from 'node:fs';
 import http from 'node:http';
 
-const [url, key, conc, dur, total, body] = process.argv.slice(2);
+const [url, key, conc, dur, total, body, idsfile] = process.argv.slice(2);
+const ids = [];
 const u = new URL(url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: Number(conc) });
 const deadline = Date.now() + Number(dur);
-const limit = total ? Number(total) : Infinity;
+const limit = total && total !== '-' ? Number(total) : Infinity;
 const res = { sent: 0, ok: 0, failed: 0, statuses: {}, errors: {} };
 
 function one() {
@@ -25,8 +30,11 @@ function one() {
 			r.on('end', () => {
 				res.statuses[r.statusCode] =
 				    (res.statuses[r.statusCode] || 0) + 1;
-				if (r.statusCode === 200) res.ok++;
-				else res.failed++;
+				if (r.statusCode === 200) {
+					res.ok++;
+					ids.push(r.headers['x-request-id']);
+				} else
+					res.failed++;
 				resolve();
 			});
 		});
@@ -49,4 +57,6 @@ async function loop() {
 
 await Promise.all(Array.from({ length: Number(conc) }, loop));
 agent.destroy();
+if (idsfile)
+	fs.writeFileSync(idsfile, ids.join('\n') + '\n');
 console.log(JSON.stringify(res));
