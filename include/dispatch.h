@@ -17,7 +17,8 @@ struct dispatch_ctx {
 	const unsigned char	*pepper;
 };
 
-void	dispatch(struct FCGX_Request *, const struct dispatch_ctx *,
-	    struct worker_thread *);
+void		dispatch(struct FCGX_Request *, const struct dispatch_ctx *,
+		    struct worker_thread *);
+enum vn_err	dispatch_captured(struct req *, enum vn_err (*)(struct req *));
 
 #endif /* DISPATCH_H */

@@ -48,6 +48,10 @@ struct req {
 	int			 sse;
 	int			 client_gone;
 	int			 raw_mode;	/* output through raw */
+	int			 capture;	/* no client: answer kept below */
+	struct buf		 captured;	/* the body, in capture mode */
+	const char		*batch_id;	/* billed to this batch, or NULL */
+	int			 price_pct;	/* the ledger's price factor */
 	struct rawout		 raw;
 	struct pump		*pump;		/* this process's */
 
@@ -59,6 +63,8 @@ struct req {
 
 enum vn_err	 req_init(struct req *, struct FCGX_Request *,
 		    const struct cfg *);
+void		 req_init_capture(struct req *, const struct cfg *,
+		    const char *method, const char *path);
 void		 req_free(struct req *);
 enum vn_err	 req_read_body(struct req *, size_t max);
 enum vn_err	 req_fail(struct req *, enum vn_err, const char *param,

@@ -263,7 +263,7 @@ ledger(struct req *r, struct relay *rl, const struct call_spec *sp,
 	}
 	u.request_id = r->id;
 	u.workspace_id = r->who.workspace_id;
-	u.key_id = r->who.key_id;
+	u.key_id = r->who.key_id[0] != '\0' ? r->who.key_id : NULL;
 	u.endpoint = sp->endpoint;
 	u.model = sp->model_name;
 	u.upstream = upstream;
@@ -271,7 +271,8 @@ ledger(struct req *r, struct relay *rl, const struct call_spec *sp,
 	u.completion_tokens = rl->completion;
 	u.cached_tokens = rl->cached;
 	u.cost_pusd = usage_cost(sp->model, rl->prompt, rl->cached,
-	    rl->completion, 100);
+	    rl->completion, r->price_pct);
+	u.batch_id = r->batch_id;
 	u.status = status;
 	u.latency_ms = req_elapsed_ms(r);
 	(void)usage_record(&u);

@@ -152,3 +152,24 @@ dispatch(FCGX_Request *fx, const struct dispatch_ctx *ctx,
 	req_free(&r);
 	log_set_request(NULL);
 }
+
+/*
+ * Run handler fn on a request in capture mode (req_init_capture), the
+ * way dispatch() runs it for a client: afterwards r->status and
+ * r->captured hold the answer, an error envelope when it failed.
+ * Returns what the handler returned.
+ */
+enum vn_err
+dispatch_captured(struct req *r, enum vn_err (*fn)(struct req *))
+{
+	enum vn_err	 rc;
+
+	rc = fn(r);
+	if (rc != VN_OK && r->fault.err == VN_OK)
+		r->fault.err = rc;
+	if (rc != VN_OK && !r->headers_sent) {
+		buf_reset(&r->captured);
+		(void)resp_error(r);
+	}
+	return rc;
+}

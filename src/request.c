@@ -157,6 +157,7 @@ req_init(struct req *r, FCGX_Request *fx, const struct cfg *cfg)
 	r->fx = fx;
 	r->cfg = cfg;
 	r->status = 200;
+	r->price_pct = 100;
 	buf_init(&r->body, cfg->max_body);
 	id_new(r->id, sizeof(r->id), "req_", VN_REQUEST_ID_LEN - 4);
 
@@ -195,6 +196,31 @@ req_init(struct req *r, FCGX_Request *fx, const struct cfg *cfg)
 		return req_fail(r, VN_EINVAL, NULL, NULL,
 		    "Invalid Content-Length header.");
 	return VN_OK;
+}
+
+/*
+ * A request with no client: batch lines and background responses run
+ * through the same handlers as live requests, and their answer (status
+ * and body) is kept in r->captured instead of being sent.  The caller
+ * sets who, store, thread, json and the rest.
+ */
+void
+req_init_capture(struct req *r, const struct cfg *cfg, const char *method,
+    const char *path)
+{
+	memset(r, 0, sizeof(*r));
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	r->cfg = cfg;
+	r->capture = 1;
+	r->status = 200;
+	r->price_pct = 100;
+	r->method = method;
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->query = "";
+	r->content_length = -1;
+	buf_init(&r->body, cfg->max_body);
+	buf_init(&r->captured, cfg->max_upstream_response + 65536);
+	id_new(r->id, sizeof(r->id), "req_", VN_REQUEST_ID_LEN - 4);
 }
 
 /*
@@ -272,6 +298,7 @@ req_free(struct req *r)
 		free(r->params[i]);
 	r->nparams = 0;
 	buf_free(&r->body);
+	buf_free(&r->captured);
 	if (r->json != NULL)
 		json_object_put(r->json);
 	r->json = NULL;

@@ -210,6 +210,8 @@ rawout_flush(struct rawout *o)
 void
 resp_raw_begin(struct req *r)
 {
+	if (r->capture)
+		return;
 	if (r->headers_sent && !r->client_gone &&
 	    FCGX_FFlush(r->fx->out) != 0)
 		r->client_gone = 1;
@@ -251,6 +253,8 @@ put(struct req *r, const void *p, size_t n)
 {
 	if (r->client_gone)
 		return VN_ECLIENT;
+	if (r->capture)
+		return buf_add(&r->captured, p, n) == VN_OK ? VN_OK : VN_ESYS;
 	if (r->raw_mode)
 		return raw_put(r, p, n);
 	while (n > 0) {
@@ -281,6 +285,12 @@ resp_head(struct req *r, int status, const char *ctype, long long length,
 
 	if (r->headers_sent)
 		return VN_OK;
+	if (r->capture) {
+		/* Only the status counts; the body is what is kept. */
+		r->status = status;
+		r->headers_sent = 1;
+		return VN_OK;
+	}
 	n = snprintf(h, sizeof(h),
 	    "Status: %d %s\r\n"
 	    "Content-Type: %s\r\n"
@@ -312,6 +322,8 @@ resp_flush(struct req *r)
 {
 	if (r->client_gone)
 		return VN_ECLIENT;
+	if (r->capture)
+		return VN_OK;
 	if (r->raw_mode) {
 		switch (rawout_flush(&r->raw)) {
 		case 1:
@@ -488,6 +500,8 @@ resp_client_gone(struct req *r)
 
 	if (r->client_gone)
 		return 1;
+	if (r->capture)
+		return 0;
 	p.fd = r->fx->ipcFd;
 	p.events = POLLRDHUP;
 	p.revents = 0;

@@ -71,6 +71,134 @@ static const char *const migrations[] = {
 	"  name TEXT PRIMARY KEY,"
 	"  imported INTEGER NOT NULL"
 	");",
+
+	/*
+	 * 4: files.  The content lives in data_dir under a name made from
+	 * the id (never from the client's filename, kept here as metadata
+	 * only).  seq orders a workspace's files for keyset pagination;
+	 * deleted_at hides a file at once, venna-batch reclaims its
+	 * content later.
+	 */
+	"CREATE TABLE files ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  workspace_id TEXT NOT NULL REFERENCES workspaces(id),"
+	"  filename TEXT NOT NULL,"
+	"  purpose TEXT NOT NULL,"
+	"  bytes INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER,"
+	"  status TEXT NOT NULL DEFAULT 'processed',"
+	"  status_details TEXT,"
+	"  deleted_at INTEGER"
+	");"
+	"CREATE INDEX files_workspace ON files(workspace_id, seq)"
+	"  WHERE deleted_at IS NULL;"
+	"CREATE INDEX files_workspace_purpose ON files(workspace_id, purpose,"
+	"  seq) WHERE deleted_at IS NULL;"
+	"CREATE INDEX files_expiry ON files(expires_at)"
+	"  WHERE expires_at IS NOT NULL AND deleted_at IS NULL;"
+	"CREATE INDEX files_deleted ON files(deleted_at)"
+	"  WHERE deleted_at IS NOT NULL;",
+
+	/*
+	 * 5: batches.  batch_lines indexes the input file (one row per line,
+	 * with its place in the file); a line's result is kept in
+	 * batch_results, committed with the line's state, until the output
+	 * and error files are written.  A runner holds a batch through
+	 * lease_owner/lease_until.
+	 */
+	"CREATE TABLE batches ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  workspace_id TEXT NOT NULL REFERENCES workspaces(id),"
+	"  key_id TEXT,"
+	"  endpoint TEXT NOT NULL,"
+	"  model TEXT,"
+	"  input_file_id TEXT NOT NULL,"
+	"  completion_window TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  output_file_id TEXT,"
+	"  error_file_id TEXT,"
+	"  errors TEXT,"
+	"  metadata TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  in_progress_at INTEGER,"
+	"  expires_at INTEGER,"
+	"  finalizing_at INTEGER,"
+	"  completed_at INTEGER,"
+	"  failed_at INTEGER,"
+	"  expired_at INTEGER,"
+	"  cancelling_at INTEGER,"
+	"  cancelled_at INTEGER,"
+	"  total INTEGER NOT NULL DEFAULT 0,"
+	"  completed INTEGER NOT NULL DEFAULT 0,"
+	"  failed INTEGER NOT NULL DEFAULT 0,"
+	"  input_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  cached_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  output_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  lease_owner TEXT,"
+	"  lease_until INTEGER"
+	");"
+	"CREATE INDEX batches_workspace ON batches(workspace_id, seq);"
+	"CREATE INDEX batches_work ON batches(status)"
+	"  WHERE status IN ('validating', 'in_progress', 'finalizing',"
+	"  'cancelling');"
+	"CREATE TABLE batch_lines ("
+	"  batch_seq INTEGER NOT NULL REFERENCES batches(seq),"
+	"  line INTEGER NOT NULL,"
+	"  custom_id TEXT NOT NULL,"
+	"  input_offset INTEGER NOT NULL,"
+	"  input_length INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (batch_seq, line)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX batch_lines_pending ON batch_lines(batch_seq, line)"
+	"  WHERE state = 0;"
+	"CREATE TABLE batch_results ("
+	"  batch_seq INTEGER NOT NULL REFERENCES batches(seq),"
+	"  line INTEGER NOT NULL,"
+	"  is_error INTEGER NOT NULL,"
+	"  result TEXT NOT NULL,"
+	"  PRIMARY KEY (batch_seq, line)"
+	") WITHOUT ROWID;",
+
+	/*
+	 * 6: stored responses and their input items.  A response keeps its
+	 * create request (for the fields it echoes) and its output items;
+	 * previous_response_id chains them.  lease_owner/lease_until hold a
+	 * background response while a process works on it.
+	 */
+	"CREATE TABLE responses ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  workspace_id TEXT NOT NULL REFERENCES workspaces(id),"
+	"  key_id TEXT,"
+	"  previous_response_id TEXT,"
+	"  model TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  background INTEGER NOT NULL,"
+	"  request TEXT NOT NULL,"
+	"  output TEXT,"
+	"  usage TEXT,"
+	"  error TEXT,"
+	"  incomplete_details TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  completed_at INTEGER,"
+	"  cancel_requested INTEGER NOT NULL DEFAULT 0,"
+	"  lease_owner TEXT,"
+	"  lease_until INTEGER,"
+	"  deleted_at INTEGER"
+	");"
+	"CREATE INDEX responses_background ON responses(status)"
+	"  WHERE background = 1 AND status IN ('queued', 'in_progress');"
+	"CREATE TABLE response_items ("
+	"  response_seq INTEGER NOT NULL REFERENCES responses(seq),"
+	"  seq INTEGER NOT NULL,"
+	"  item_id TEXT NOT NULL,"
+	"  item TEXT NOT NULL,"
+	"  PRIMARY KEY (response_seq, seq)"
+	") WITHOUT ROWID;",
 };
 
 int
