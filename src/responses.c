@@ -1,0 +1,376 @@
+/*
+ * responses.c: running one response (responses.h).
+ *
+ * The create request becomes a chat.completions request (instructions,
+ * then the chain's items, then this turn's input) and goes through
+ * call.c like any chat call: routing, failover, the echo model, the
+ * usage row (billed to /v1/responses).  What comes back is turned into
+ * the Response:
+ *  - non-streamed, whole, in the call's deliver hook;
+ *  - streamed, chunk by chunk through the relay's sink into the API's
+ *    events.
+ * Either way the response is stored before the client can see its end
+ * (the terminal event is held until the row is committed), so a client
+ * that continues the conversation at once always finds it.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json.h>
+
+#include "api.h"
+#include "call.h"
+#include "cfg.h"
+#include "db.h"
+#include "jsonx.h"
+#include "log.h"
+#include "relay.h"
+#include "request.h"
+#include "respconv.h"
+#include "respstore.h"
+#include "response.h"
+#include "responses.h"
+#include "store.h"
+
+#define ANSWER_DEPTH	128	/* JSON nesting of an upstream answer */
+#define STORED_DEPTH	128	/* and of what was stored from one */
+#define TERMINAL_MAX	(RESPCONV_STREAM_MAX + 1024 * 1024)
+
+static const char *
+text_of(struct json_object *o)
+{
+	return o != NULL ? jsonx_to_string(o, NULL) : NULL;
+}
+
+/*
+ * The error object's text {code, message}, or NULL without one; owned
+ * by the caller.
+ */
+static char *
+error_text(const char *code, const char *message)
+{
+	struct json_object	*e;
+	char			*s = NULL;
+
+	if (code == NULL)
+		return NULL;
+	if ((e = json_object_new_object()) == NULL)
+		return NULL;
+	json_object_object_add(e, "code", json_object_new_string(code));
+	json_object_object_add(e, "message", json_object_new_string(
+	    message != NULL ? message : ""));
+	s = strdup(jsonx_to_string(e, NULL));
+	json_object_put(e);
+	return s;
+}
+
+/* The row of run, made on r, as respstore_insert() takes it. */
+void
+responses_row(struct resp_new *n, const struct req *r,
+    const struct resp_run *run)
+{
+	memset(n, 0, sizeof(*n));
+	n->id = run->id;
+	n->workspace_id = r->who.workspace_id;
+	n->key_id = r->who.key_id[0] != '\0' ? r->who.key_id : NULL;
+	n->previous_response_id = run->previous_response_id;
+	n->model = run->model;
+	n->request = run->request_text;
+	n->created_at = run->created_at;
+}
+
+/*
+ * Keep the response as it ended: a background one's row is updated (its
+ * holder only: a cancel or a takeover wins), any other stored response
+ * is inserted with its input items.  A failure is logged: the client
+ * still gets the answer it was billed for.
+ */
+static void
+keep(struct req *r, struct resp_run *run, const char *status,
+    struct json_object *output, struct json_object *usage,
+    const char *ecode, const char *emsg, const char *incomplete,
+    int64_t completed_at)
+{
+	struct resp_state	 st;
+	struct resp_new		 n;
+	struct db		*db;
+	char			*err = NULL;
+	int64_t			 seq;
+	enum vn_err		 rc;
+
+	if (!run->store || run->stored)
+		return;
+	memset(&st, 0, sizeof(st));
+	st.status = status;
+	st.output = text_of(output);
+	st.usage = text_of(usage);
+	st.error = err = error_text(ecode, emsg);
+	st.incomplete = incomplete;
+	st.completed_at = completed_at;
+	if ((db = store_get(r->store)) == NULL) {
+		free(err);
+		log_error("response %s: not stored: no database", run->id);
+		return;
+	}
+	if (run->seq != 0)
+		rc = respstore_finish(db, run->seq, run->owner, &st);
+	else {
+		responses_row(&n, r, run);
+		n.st = st;
+		rc = respstore_insert(db, &n, run->items, &seq);
+	}
+	store_put(r->store, db);
+	free(err);
+	run->stored = 1;
+	if (rc == VN_ECONFLICT)
+		log_info("response %s: cancelled or taken over meanwhile; "
+		    "its answer is dropped", run->id);
+	else if (rc != VN_OK)
+		log_error("response %s: not stored", run->id);
+}
+
+/* The call's deliver hook: a chat.completion, as the Response. */
+static enum vn_err
+deliver(struct req *r, struct relay *rl, void *arg)
+{
+	struct resp_run		*run = arg;
+	struct respconv_fields	 rf;
+	struct respconv_result	 res;
+	struct json_object	*cc = NULL, *resp = NULL;
+	const char		*text;
+	size_t			 len;
+	int64_t			 done;
+	enum vn_err		 rc;
+
+	memset(&res, 0, sizeof(res));
+	if ((rc = jsonx_parse(rl->body.data != NULL ? rl->body.data : "",
+	    rl->body.len, ANSWER_DEPTH, &cc, &r->fault)) != VN_OK ||
+	    (rc = respconv_output(cc, &res, &r->fault)) != VN_OK) {
+		json_object_put(cc);
+		return req_fail(r, VN_EUPSTREAM, NULL, "upstream_error",
+		    "The upstream model server's answer could not be read.");
+	}
+	done = strcmp(res.status, "completed") == 0 ? (int64_t)time(NULL) :
+	    0;
+	memset(&rf, 0, sizeof(rf));
+	rf.req = run->req;
+	rf.id = run->id;
+	rf.status = res.status;
+	rf.created_at = run->created_at;
+	rf.completed_at = done;
+	rf.model = run->model;
+	rf.output = res.output;
+	rf.usage = res.usage;
+	rf.error_code = res.error_code;
+	rf.error_message = res.error_message;
+	rf.incomplete_reason = res.incomplete_reason;
+	keep(r, run, res.status, res.output, res.usage, res.error_code,
+	    res.error_message, res.incomplete_reason, done);
+	if ((resp = respconv_response(&rf)) == NULL)
+		rc = VN_ENOMEM;
+	else {
+		text = jsonx_to_string(resp, &len);
+		rc = resp_json(r, 200, text, len);
+	}
+	json_object_put(resp);
+	respconv_result_free(&res);
+	json_object_put(cc);
+	return rc;
+}
+
+/* Is the event type the stream's last? */
+static int
+terminal(const char *type)
+{
+	return strcmp(type, "response.completed") == 0 ||
+	    strcmp(type, "response.incomplete") == 0 ||
+	    strcmp(type, "response.failed") == 0;
+}
+
+/* The converter's events, to the client; the last one is held. */
+static enum vn_err
+emit(void *arg, const char *type, const char *json, size_t len)
+{
+	struct resp_run	*run = arg;
+
+	if (terminal(type)) {
+		snprintf(run->terminal_type, sizeof(run->terminal_type), "%s",
+		    type);
+		buf_reset(&run->terminal);
+		return buf_add(&run->terminal, json, len);
+	}
+	return resp_sse_event(run->r, type, json, len);
+}
+
+/*
+ * The stream has ended (finish already called): store the Response its
+ * terminal event carries, then send that event.
+ */
+static enum vn_err
+stream_end(struct req *r, struct resp_run *run)
+{
+	struct respconv_result	 res;
+	int64_t			 done;
+
+	memset(&res, 0, sizeof(res));
+	if (respconv_stream_result(&run->s, &res) == VN_OK) {
+		done = strcmp(res.status, "completed") == 0 ?
+		    (int64_t)time(NULL) : 0;
+		keep(r, run, res.status, res.output, res.usage,
+		    res.error_code, res.error_message,
+		    res.incomplete_reason, done);
+	}
+	respconv_result_free(&res);
+	if (run->terminal.len == 0)
+		return VN_ECLIENT;	/* the client left before the end */
+	return resp_sse_event(r, run->terminal_type, run->terminal.data,
+	    run->terminal.len);
+}
+
+static enum vn_err
+sink_chunk(void *arg, const char *json, size_t len)
+{
+	struct resp_run	*run = arg;
+
+	return respconv_stream_chunk(&run->s, json, len);
+}
+
+/* After the usage chunk, the usage row written: the end. */
+static enum vn_err
+sink_end(void *arg)
+{
+	struct resp_run	*run = arg;
+
+	(void)respconv_stream_chunk(&run->s, "[DONE]", 6);
+	(void)respconv_stream_finish(&run->s, (int64_t)time(NULL), NULL);
+	return VN_OK;
+}
+
+/*
+ * Run the response on r: a client's request (the answer sent as JSON or
+ * events), or a request without a client (a background response or a
+ * batch line; the answer kept).  Returns VN_OK once the answer went
+ * out, else an error for the dispatcher (with r->fault_sent when a
+ * stream already told the client).
+ */
+enum vn_err
+responses_run(struct req *r, struct resp_run *run)
+{
+	struct relay_sink	 sink = { sink_chunk, NULL, NULL };
+	struct respconv_fields	 rf;
+	struct call_spec	 sp;
+	struct relay		 rl;
+	struct json_object	*chat = NULL;
+	enum vn_err		 rc;
+
+	memset(&sp, 0, sizeof(sp));
+	buf_init(&run->terminal, TERMINAL_MAX);
+	if ((sp.model = cfg_model_find(r->cfg, run->model)) == NULL)
+		return req_fail(r, VN_ENOMODEL, "model", "model_not_found",
+		    "The model '%.200s' does not exist or you do not have "
+		    "access to it.", run->model);
+	if ((rc = respconv_chat_request(run->req, run->history, NULL, &chat,
+	    &r->fault)) != VN_OK)
+		return rc;
+	sp.endpoint = "/v1/responses";
+	sp.path = "/chat/completions";
+	sp.expect = "choices";
+	sp.local = api_chat_echo;
+	sp.model_name = run->model;
+	sp.body = chat;
+	sp.stream = run->stream;
+	sp.deliver = deliver;
+	sp.deliver_arg = run;
+	relay_init(&rl, r, run->stream, 0);
+	if (run->stream) {
+		memset(&rf, 0, sizeof(rf));
+		rf.req = run->req;
+		rf.id = run->id;
+		rf.created_at = run->created_at;
+		rf.model = run->model;
+		run->r = r;
+		if ((rc = respconv_stream_init(&run->s, &rf, 0, emit, run)) !=
+		    VN_OK)
+			goto out;
+		run->s_live = 1;
+		sink.end = sink_end;
+		sink.arg = run;
+		rl.sink = &sink;
+	}
+	rc = call_model(r, &rl, &sp);
+	if (run->stream && rc == VN_OK)
+		rc = stream_end(r, run);
+	else if (run->stream && r->headers_sent && !r->client_gone) {
+		/* Events went out: the failure is the stream's last one. */
+		(void)respconv_stream_finish(&run->s, 0, r->fault.msg[0] !=
+		    '\0' ? r->fault.msg : "The upstream model server failed.");
+		if (stream_end(r, run) == VN_OK)
+			r->fault_sent = 1;
+	}
+out:
+	relay_free(&rl);
+	json_object_put(chat);
+	return rc;
+}
+
+/* Release what a run holds (not the caller's inputs). */
+void
+resp_run_free(struct resp_run *run)
+{
+	if (run->s_live)
+		respconv_stream_free(&run->s);
+	run->s_live = 0;
+	buf_free(&run->terminal);
+}
+
+/*
+ * The Response object of a stored row, or NULL without memory (or with
+ * a row that does not parse, which Venna never writes).  *req is set to
+ * the parsed request, which the object references; the caller drops
+ * both.
+ */
+struct json_object *
+responses_object(const struct resp_row *row, struct json_object **req)
+{
+	struct respconv_fields	 rf;
+	struct json_object	*out = NULL, *usage = NULL, *err = NULL,
+				*o = NULL, *code, *msg;
+	struct fault		 f;
+
+	*req = NULL;
+	memset(&f, 0, sizeof(f));
+	memset(&rf, 0, sizeof(rf));
+	if (jsonx_parse(row->request, strlen(row->request), STORED_DEPTH,
+	    req, &f) != VN_OK ||
+	    (row->output != NULL && jsonx_parse(row->output,
+	    strlen(row->output), STORED_DEPTH, &out, &f) != VN_OK) ||
+	    (row->usage != NULL && jsonx_parse(row->usage,
+	    strlen(row->usage), STORED_DEPTH, &usage, &f) != VN_OK) ||
+	    (row->error != NULL && jsonx_parse(row->error,
+	    strlen(row->error), STORED_DEPTH, &err, &f) != VN_OK))
+		goto out;
+	rf.req = *req;
+	rf.id = row->id;
+	rf.status = row->status;
+	rf.created_at = row->created_at;
+	rf.completed_at = row->completed_at;
+	rf.model = row->model;
+	rf.output = out;
+	rf.usage = usage;
+	if (err != NULL && json_object_object_get_ex(err, "code", &code) &&
+	    json_object_object_get_ex(err, "message", &msg)) {
+		rf.error_code = json_object_get_string(code);
+		rf.error_message = json_object_get_string(msg);
+	}
+	rf.incomplete_reason = row->incomplete;
+	o = respconv_response(&rf);
+out:
+	json_object_put(out);
+	json_object_put(usage);
+	json_object_put(err);
+	return o;
+}

@@ -1,0 +1,541 @@
+/*
+ * respstore.c: stored responses and their input items (respstore.h).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json.h>
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "db.h"
+#include "jsonx.h"
+#include "lease.h"
+#include "respstore.h"
+#include "response.h"
+
+#define CLAIM_SCAN	64	/* background responses looked at a claim */
+#define HISTORY_DEPTH	64	/* JSON nesting of a stored item */
+
+/* The columns of RESP_COLS (sql.c), in order. */
+enum resp_col {
+	RC_SEQ, RC_ID, RC_WS, RC_KEY, RC_PREV, RC_MODEL, RC_STATUS,
+	RC_BACKGROUND, RC_CREATED, RC_COMPLETED, RC_REQUEST, RC_OUTPUT,
+	RC_USAGE, RC_ERROR, RC_INCOMPLETE
+};
+
+/* Release what a row owns; safe on a zeroed or freed row. */
+void
+resp_row_free(struct resp_row *row)
+{
+	if (row == NULL)
+		return;
+	free(row->request);
+	free(row->output);
+	free(row->usage);
+	free(row->error);
+	free(row->incomplete);
+	row->request = row->output = row->usage = row->error =
+	    row->incomplete = NULL;
+}
+
+static void
+col_copy(char *out, size_t outsz, sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	snprintf(out, outsz, "%s", s != NULL ? (const char *)s : "");
+}
+
+/* Column i as a string of the caller's, NULL for NULL; 0 on ENOMEM. */
+static int
+col_dup(char **out, sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	*out = NULL;
+	if (s == NULL)
+		return sqlite3_column_type(st, i) == SQLITE_NULL;
+	return (*out = strdup((const char *)s)) != NULL;
+}
+
+/* The row st is on, into row (zeroed first). */
+static enum vn_err
+row_read(sqlite3_stmt *st, struct resp_row *row)
+{
+	memset(row, 0, sizeof(*row));
+	row->seq = sqlite3_column_int64(st, RC_SEQ);
+	col_copy(row->id, sizeof(row->id), st, RC_ID);
+	col_copy(row->workspace_id, sizeof(row->workspace_id), st, RC_WS);
+	col_copy(row->key_id, sizeof(row->key_id), st, RC_KEY);
+	col_copy(row->previous_response_id,
+	    sizeof(row->previous_response_id), st, RC_PREV);
+	col_copy(row->model, sizeof(row->model), st, RC_MODEL);
+	col_copy(row->status, sizeof(row->status), st, RC_STATUS);
+	row->background = sqlite3_column_int(st, RC_BACKGROUND);
+	row->created_at = sqlite3_column_int64(st, RC_CREATED);
+	row->completed_at = sqlite3_column_int64(st, RC_COMPLETED);
+	if (!col_dup(&row->request, st, RC_REQUEST) ||
+	    !col_dup(&row->output, st, RC_OUTPUT) ||
+	    !col_dup(&row->usage, st, RC_USAGE) ||
+	    !col_dup(&row->error, st, RC_ERROR) ||
+	    !col_dup(&row->incomplete, st, RC_INCOMPLETE)) {
+		resp_row_free(row);
+		return VN_ENOMEM;
+	}
+	return VN_OK;
+}
+
+/* Run st (bound) for one row into row; VN_ENOTFOUND when none. */
+static enum vn_err
+row_fetch(struct db *db, sqlite3_stmt *st, struct resp_row *row)
+{
+	enum vn_err	 rc;
+	int		 step;
+
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		rc = row_read(st, row);
+	else
+		rc = step == SQLITE_DONE ? VN_ENOTFOUND :
+		    db_rc(db, step, "response");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Response id of workspace ws into row (the caller frees it). */
+enum vn_err
+respstore_get(struct db *db, const char *ws, const char *id,
+    struct resp_row *row)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_stmt(db, STMT_RESP_GET)) == NULL)
+		return VN_ESTORE;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ws, -1, SQLITE_STATIC);
+	return row_fetch(db, st, row);
+}
+
+/* The response at seq, whichever workspace's: for its runner only. */
+enum vn_err
+respstore_get_seq(struct db *db, int64_t seq, struct resp_row *row)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_stmt(db, STMT_RESP_BY_SEQ)) == NULL)
+		return VN_ESTORE;
+	sqlite3_bind_int64(st, 1, seq);
+	return row_fetch(db, st, row);
+}
+
+/*
+ * The conversation a request continuing prev (a response of workspace
+ * ws) sees: every turn of the chain, oldest first, its input items then
+ * its output items, into *history (the caller's).  400
+ * previous_response_not_found when prev is missing, another
+ * workspace's, deleted or never stored; 400 while it still runs; 400
+ * when the conversation passes max_bytes.  Failures go to f.
+ */
+enum vn_err
+respstore_history(struct db *db, const char *ws, const char *prev,
+    size_t max_bytes, struct json_object **history, struct fault *f)
+{
+	sqlite3_stmt	*st;
+	struct buf	 text;
+	const char	*s;
+	char		 status[16] = "";
+	int		 step;
+	enum vn_err	 rc;
+
+	*history = NULL;
+	if ((st = db_stmt(db, STMT_RESP_PREV)) == NULL)
+		return VN_ESTORE;
+	sqlite3_bind_text(st, 1, prev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ws, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW)
+		col_copy(status, sizeof(status), st, 0);
+	sqlite3_reset(st);
+	if (step == SQLITE_DONE)
+		return fault_set(f, VN_EINVAL, "previous_response_id",
+		    "previous_response_not_found", "Previous response with "
+		    "id '%.80s' not found.", prev);
+	if (step != SQLITE_ROW)
+		return db_rc(db, step, "previous response");
+	if (strcmp(status, "queued") == 0 || strcmp(status, "in_progress") ==
+	    0)
+		return fault_set(f, VN_EINVAL, "previous_response_id",
+		    "invalid_value", "Previous response with id '%.80s' is "
+		    "still %s; wait for it to end.", prev, status);
+
+	if ((st = db_stmt(db, STMT_RESP_CHAIN)) == NULL)
+		return VN_ESTORE;
+	sqlite3_bind_text(st, 1, prev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ws, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, RESP_CHAIN_MAX);
+	buf_init(&text, max_bytes + 2);
+	if ((step = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return db_rc(db, step, "response chain");
+	}
+	if ((size_t)sqlite3_column_int64(st, 1) > max_bytes)
+		rc = VN_ETOOBIG;
+	else {
+		s = (const char *)sqlite3_column_text(st, 0);
+		if ((rc = buf_addc(&text, '[')) == VN_OK && s != NULL)
+			rc = buf_addstr(&text, s);
+		if (rc == VN_OK)
+			rc = buf_addc(&text, ']');
+	}
+	sqlite3_reset(st);
+	if (rc == VN_OK && jsonx_parse(text.data, text.len, HISTORY_DEPTH,
+	    history, f) != VN_OK)
+		rc = VN_ESTORE;
+	buf_free(&text);
+	if (rc == VN_ETOOBIG)
+		return fault_set(f, VN_EINVAL, "previous_response_id",
+		    "context_length_exceeded", "The conversation of "
+		    "'%.80s' is longer than this gateway accepts.", prev);
+	return rc;
+}
+
+static void
+bind_opt(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s != NULL)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Bind a response's state to parameters i to i + 5, in RESP_STATE order. */
+static void
+bind_state(sqlite3_stmt *st, int i, const struct resp_state *s)
+{
+	sqlite3_bind_text(st, i, s->status, -1, SQLITE_STATIC);
+	bind_opt(st, i + 1, s->output);
+	bind_opt(st, i + 2, s->usage);
+	bind_opt(st, i + 3, s->error);
+	bind_opt(st, i + 4, s->incomplete);
+	if (s->completed_at != 0)
+		sqlite3_bind_int64(st, i + 5, s->completed_at);
+}
+
+/*
+ * Store a response and its input items (a JSON array, or NULL) in one
+ * transaction; *seq is its row.
+ */
+enum vn_err
+respstore_insert(struct db *db, const struct resp_new *n,
+    struct json_object *items, int64_t *seq)
+{
+	struct json_object	*it, *idv;
+	sqlite3_stmt		*st;
+	const char		*text;
+	size_t			 i, len;
+	int			 step;
+	enum vn_err		 rc;
+
+	if ((rc = db_begin(db)) != VN_OK)
+		return rc;
+	if ((st = db_stmt(db, STMT_RESP_INSERT)) == NULL) {
+		rc = VN_ESTORE;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, n->workspace_id, -1, SQLITE_STATIC);
+	bind_opt(st, 3, n->key_id);
+	bind_opt(st, 4, n->previous_response_id);
+	sqlite3_bind_text(st, 5, n->model, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, n->background);
+	sqlite3_bind_text(st, 7, n->request, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, n->created_at);
+	bind_state(st, 9, &n->st);
+	bind_opt(st, 15, n->lease_owner);
+	if (n->lease_owner != NULL)
+		sqlite3_bind_int64(st, 16, n->created_at + RESP_LEASE_S);
+	step = sqlite3_step(st);
+	*seq = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	rc = step == SQLITE_ROW ? VN_OK : db_rc(db, step, "response insert");
+	sqlite3_reset(st);
+	len = items != NULL ? json_object_array_length(items) : 0;
+	for (i = 0; i < len && rc == VN_OK; i++) {
+		it = json_object_array_get_idx(items, i);
+		if ((st = db_stmt(db, STMT_RITEM_INSERT)) == NULL) {
+			rc = VN_ESTORE;
+			break;
+		}
+		text = json_object_to_json_string_ext(it,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		sqlite3_bind_int64(st, 1, *seq);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i + 1);
+		sqlite3_bind_text(st, 3, json_object_object_get_ex(it, "id",
+		    &idv) && json_object_is_type(idv, json_type_string) ?
+		    json_object_get_string(idv) : "", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 4, text, -1, SQLITE_TRANSIENT);
+		rc = db_rc(db, sqlite3_step(st), "response item");
+		sqlite3_reset(st);
+	}
+out:
+	rc = db_end(db, rc);
+	return rc;
+}
+
+/*
+ * Record how a running response (held by owner) ended.  VN_ECONFLICT
+ * when it is no longer running there: cancelled, deleted, or taken
+ * over after its lease ran out.
+ */
+enum vn_err
+respstore_finish(struct db *db, int64_t seq, const char *owner,
+    const struct resp_state *s)
+{
+	sqlite3_stmt	*st;
+	enum vn_err	 rc;
+
+	if ((st = db_stmt(db, STMT_RESP_FINISH)) == NULL)
+		return VN_ESTORE;
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+	bind_state(st, 3, s);
+	rc = db_rc(db, sqlite3_step(st), "response finish");
+	sqlite3_reset(st);
+	if (rc == VN_OK && db_changes(db) != 1)
+		rc = VN_ECONFLICT;
+	return rc;
+}
+
+/* Delete response id of ws and its items.  VN_ENOTFOUND if none. */
+enum vn_err
+respstore_delete(struct db *db, const char *ws, const char *id)
+{
+	static const enum stmt	 purge[] = { STMT_RITEM_PURGE,
+				    STMT_RESP_DELETE };
+	sqlite3_stmt		*st;
+	int64_t			 seq = 0;
+	size_t			 i;
+	int			 step;
+	enum vn_err		 rc;
+
+	if ((rc = db_begin(db)) != VN_OK)
+		return rc;
+	if ((st = db_stmt(db, STMT_RESP_SEQ)) == NULL) {
+		db_rollback(db);
+		return VN_ESTORE;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ws, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		seq = sqlite3_column_int64(st, 0);
+	rc = step == SQLITE_ROW ? VN_OK : step == SQLITE_DONE ?
+	    VN_ENOTFOUND : db_rc(db, step, "response delete");
+	sqlite3_reset(st);
+	/* The items first: they refer to the response. */
+	for (i = 0; i < VN_NELEM(purge) && rc == VN_OK; i++) {
+		if ((st = db_stmt(db, purge[i])) == NULL) {
+			rc = VN_ESTORE;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, seq);
+		rc = db_rc(db, sqlite3_step(st), "response delete");
+		sqlite3_reset(st);
+	}
+	rc = db_end(db, rc);
+	return rc;
+}
+
+/*
+ * Cancel background response id of ws while it is queued or running:
+ * it is cancelled at once; its runner notices within a tick and aborts
+ * the upstream call.  VN_OK whether or not it was running (the caller
+ * reads the row to answer).
+ */
+enum vn_err
+respstore_cancel(struct db *db, const char *ws, const char *id)
+{
+	sqlite3_stmt	*st;
+	enum vn_err	 rc;
+
+	if ((st = db_stmt(db, STMT_RESP_CANCEL)) == NULL)
+		return VN_ESTORE;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ws, -1, SQLITE_STATIC);
+	rc = db_rc(db, sqlite3_step(st), "response cancel");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/*
+ * One page of response seq's input items as the list object of
+ * openai-api.md §1.4 into out: limit + 1 rows are read so has_more is
+ * exact.  after is an item id of this response (400 if not).
+ */
+enum vn_err
+respstore_items(struct db *db, int64_t seq, int asc, const char *after,
+    long limit, struct buf *out, struct fault *f)
+{
+	sqlite3_stmt	*st;
+	sqlite3_int64	 from = asc ? 0 : INT64_MAX;
+	char		 first[VN_MAX_ID + 1] = "", last[VN_MAX_ID + 1] = "";
+	long		 n = 0;
+	int		 step, more = 0;
+	enum vn_err	 rc = VN_OK;
+
+	if (after != NULL) {
+		if ((st = db_stmt(db, STMT_RITEM_SEQ)) == NULL)
+			return VN_ESTORE;
+		sqlite3_bind_int64(st, 1, seq);
+		sqlite3_bind_text(st, 2, after, -1, SQLITE_STATIC);
+		step = sqlite3_step(st);
+		if (step == SQLITE_ROW)
+			from = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (step == SQLITE_DONE)
+			return fault_set(f, VN_EINVAL, "after",
+			    "invalid_value", "Invalid 'after': no input item "
+			    "'%.80s' in this response.", after);
+		if (step != SQLITE_ROW)
+			return db_rc(db, step, "response item cursor");
+	}
+	if ((st = db_stmt(db, asc ? STMT_RITEM_ASC : STMT_RITEM_DESC)) ==
+	    NULL)
+		return VN_ESTORE;
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1);
+	rc = buf_addstr(out, "{\"object\":\"list\",\"data\":[");
+	while (rc == VN_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == limit) {
+			more = 1;
+			break;
+		}
+		col_copy(n == 0 ? first : last, sizeof(first), st, 0);
+		if (n == 0)
+			memcpy(last, first, sizeof(last));
+		if (n++ > 0)
+			rc = buf_addc(out, ',');
+		if (rc == VN_OK)
+			rc = buf_addstr(out,
+			    (const char *)sqlite3_column_text(st, 1));
+	}
+	if (rc == VN_OK && step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = db_rc(db, step, "response items");
+	sqlite3_reset(st);
+	if (rc == VN_OK)
+		rc = resp_list_end(out, first, last, more);
+	if (rc == VN_OK)
+		rc = buf_addc(out, '}');
+	return rc;
+}
+
+/* Whether response seq was cancelled (or deleted) under its runner. */
+int
+respstore_cancelled(struct db *db, int64_t seq)
+{
+	sqlite3_stmt	*st;
+	int		 step, yes = 0;
+
+	if ((st = db_stmt(db, STMT_RESP_STATUS)) == NULL)
+		return 0;
+	sqlite3_bind_int64(st, 1, seq);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		yes = strcmp((const char *)sqlite3_column_text(st, 0),
+		    "cancelled") == 0;
+	else if (step == SQLITE_DONE)
+		yes = 1;
+	sqlite3_reset(st);
+	return yes;
+}
+
+/* queued -> in_progress for its holder; 0 if it is not to run. */
+int
+respstore_start(struct db *db, int64_t seq, const char *owner)
+{
+	sqlite3_stmt	*st;
+	int		 ok;
+
+	if ((st = db_stmt(db, STMT_RESP_START)) == NULL)
+		return 0;
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+	ok = sqlite3_step(st) == SQLITE_DONE && db_changes(db) == 1;
+	sqlite3_reset(st);
+	return ok;
+}
+
+/* Renew (or release) owner's lease on seq; 1 while it holds it. */
+int
+respstore_lease(struct db *db, int64_t seq, const char *owner, int release)
+{
+	sqlite3_stmt	*st;
+	int		 ok;
+
+	if ((st = db_stmt(db, release ? STMT_RESP_RELEASE :
+	    STMT_RESP_RENEW)) == NULL)
+		return 0;
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+	if (!release)
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL) +
+		    RESP_LEASE_S);
+	ok = sqlite3_step(st) == SQLITE_DONE && db_changes(db) == 1;
+	sqlite3_reset(st);
+	return ok;
+}
+
+/*
+ * Claim a background response left by a process that died, or never
+ * started (lease free or expired, or its owner's lock free): the
+ * recovery of venna-batch.  Returns its seq, or 0.  As for batches, the
+ * liveness check is done outside any transaction and the guarded
+ * UPDATE takes the row only from the holder seen dead.
+ */
+int64_t
+respstore_claim(struct db *db, const struct cfg *cfg, const char *owner)
+{
+	struct {
+		int64_t	 seq;
+		char	 owner[LEASE_OWNER_LEN + 1];
+		int	 free;
+	}		 c[CLAIM_SCAN];
+	sqlite3_stmt	*st;
+	const char	*o;
+	time_t		 now = time(NULL);
+	size_t		 i, n = 0;
+	int64_t		 seq = 0;
+
+	if ((st = db_stmt(db, STMT_RESP_CANDIDATES)) == NULL)
+		return 0;
+	sqlite3_bind_int(st, 1, CLAIM_SCAN);
+	while (n < CLAIM_SCAN && sqlite3_step(st) == SQLITE_ROW) {
+		o = (const char *)sqlite3_column_text(st, 1);
+		c[n].seq = sqlite3_column_int64(st, 0);
+		snprintf(c[n].owner, sizeof(c[n].owner), "%s", o != NULL ? o :
+		    "");
+		c[n].free = o == NULL ||
+		    sqlite3_column_int64(st, 2) < (sqlite3_int64)now;
+		n++;
+	}
+	sqlite3_reset(st);
+	for (i = 0; i < n && seq == 0; i++) {
+		if (!c[i].free && !lease_owner_dead(cfg, c[i].owner))
+			continue;
+		if ((st = db_stmt(db, STMT_RESP_TAKE)) == NULL)
+			break;
+		sqlite3_bind_int64(st, 1, c[i].seq);
+		sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)now + RESP_LEASE_S);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+		sqlite3_bind_text(st, 5, c[i].owner, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_DONE && db_changes(db) == 1)
+			seq = c[i].seq;
+		sqlite3_reset(st);
+	}
+	return seq;
+}
