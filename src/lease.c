@@ -1,0 +1,154 @@
+/*
+ * lease.c: lease owners and their sign of life (lease.h).
+ *
+ * The owner file is created and locked before the owner takes any
+ * lease, and removed only after its holder stopped taking them, so:
+ * the file is missing or its lock is grantable -> the owner is dead (or
+ * finished, having released its leases; taking over a released lease is
+ * harmless).  A process has one owner identity; a forked child must
+ * call lease_owner_begin() again, since the lock it inherits is its
+ * parent's.
+ */
+#include "config.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "ids.h"
+#include "lease.h"
+#include "log.h"
+
+static char	 own_name[LEASE_OWNER_LEN + 1];
+static char	 own_path[4200];
+static int	 own_fd = -1;
+
+/* The directory of owner files, next to the database. */
+static int
+lease_dir(const struct cfg *cfg, char *out, size_t outsz)
+{
+	char	 tmp[4096];
+
+	if (snprintf(tmp, sizeof(tmp), "%s", cfg->database) >=
+	    (int)sizeof(tmp))
+		return 0;
+	return snprintf(out, outsz, "%s/leases", dirname(tmp)) < (int)outsz;
+}
+
+/* An owner name is ours to build paths from: [A-Za-z0-9_] only. */
+static int
+owner_name_ok(const char *s)
+{
+	size_t	 n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		if (n >= LEASE_OWNER_LEN || !((s[n] >= 'a' && s[n] <= 'z') ||
+		    (s[n] >= 'A' && s[n] <= 'Z') ||
+		    (s[n] >= '0' && s[n] <= '9') || s[n] == '_'))
+			return 0;
+	return n > 0;
+}
+
+/*
+ * Become an owner named "<prefix>_<pid>_<random>".  prefix is a short
+ * constant of ours ("run", "wrk").  Replaces an identity inherited
+ * across fork().
+ */
+enum vn_err
+lease_owner_begin(const struct cfg *cfg, const char *prefix)
+{
+	char	 dir[4096], tmp[4200], rnd[9];
+	int	 fd;
+
+	if (own_fd != -1)
+		close(own_fd);	/* the parent's; never unlink it */
+	own_fd = -1;
+	own_name[0] = '\0';
+	if (!lease_dir(cfg, dir, sizeof(dir)))
+		return VN_ECONFIG;
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+		log_error("lease directory %s: %s", dir, strerror(errno));
+		return VN_ESYS;
+	}
+	id_random(rnd, 8);
+	rnd[8] = '\0';
+	if (snprintf(own_name, sizeof(own_name), "%s_%ld_%s", prefix,
+	    (long)getpid(), rnd) >= (int)sizeof(own_name) ||
+	    !owner_name_ok(own_name)) {
+		own_name[0] = '\0';
+		return VN_EINVAL;
+	}
+	/*
+	 * Locked under a hidden name, then renamed: the owner's name never
+	 * refers to an unlocked file, which a checker would take for dead.
+	 */
+	snprintf(tmp, sizeof(tmp), "%s/.%s", dir, own_name);
+	snprintf(own_path, sizeof(own_path), "%s/%s", dir, own_name);
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd == -1) {
+		log_error("lease owner %s: %s", tmp, strerror(errno));
+		own_name[0] = '\0';
+		return VN_ESYS;
+	}
+	if (flock(fd, LOCK_SH) == -1 || rename(tmp, own_path) == -1) {
+		log_error("lease owner %s: %s", own_path, strerror(errno));
+		close(fd);
+		(void)unlink(tmp);
+		own_name[0] = '\0';
+		return VN_ESYS;
+	}
+	own_fd = fd;
+	return VN_OK;
+}
+
+/* This process's owner name; "" before lease_owner_begin(). */
+const char *
+lease_owner(void)
+{
+	return own_name;
+}
+
+/* Stop being an owner; call after releasing every lease. */
+void
+lease_owner_end(void)
+{
+	if (own_fd == -1)
+		return;
+	(void)unlink(own_path);
+	close(own_fd);
+	own_fd = -1;
+	own_name[0] = '\0';
+}
+
+/*
+ * Whether the named owner is gone: 1 when its file is missing or its
+ * lock is free (the file is then removed), 0 while it lives or when in
+ * doubt (a name that is not ours, an I/O error), so that doubt only
+ * delays a takeover until the lease expires.
+ */
+int
+lease_owner_dead(const struct cfg *cfg, const char *owner)
+{
+	char	 dir[4096], path[4200];
+	int	 fd, dead;
+
+	if (owner == NULL || !owner_name_ok(owner) ||
+	    strcmp(owner, own_name) == 0 || !lease_dir(cfg, dir, sizeof(dir)))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, owner);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT;
+	/* An owner holds LOCK_SH for life: if ours is granted, it is gone. */
+	dead = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	if (dead)
+		(void)unlink(path);
+	close(fd);
+	return dead;
+}

@@ -1,0 +1,168 @@
+/*
+ * venna_batch.c: main() of venna-batch, one pass of Venna's deferred
+ * work, meant for cron every minute (etc/venna-batch.cron.sample).
+ *
+ * A pass:
+ *  1. opens the database (migrating its schema) and a usage journal of
+ *     its own;
+ *  2. imports the workers' usage journals and checkpoints the WAL, under
+ *     the checkpoint lock the workers' checkpointer also takes;
+ *  3. runs each task of the table below in order, each with what is left
+ *     of batch_time_budget: queued batches, background responses whose
+ *     worker died, the reclaiming of deleted and expired files;
+ *  4. imports its own usage rows, and exits 0.
+ *
+ * Every task claims its work with a lease in the database and records
+ * its progress as it goes, so passes may overlap (a slow pass and the
+ * next tick) and may be killed at any moment: the next pass resumes
+ * where this one stopped, and nothing is done twice that was recorded
+ * once.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "background.h"
+#include "batch.h"
+#include "cfg.h"
+#include "checkpoint.h"
+#include "clock.h"
+#include "db.h"
+#include "filestore.h"
+#include "ids.h"
+#include "lease.h"
+#include "ledger.h"
+#include "log.h"
+#include "store.h"
+#include "upstream.h"
+
+#define FILES_BUDGET_MS	5000
+
+static enum vn_err	files_task(struct runner *);
+
+static const struct task {
+	const char	*name;
+	enum vn_err	(*run)(struct runner *);
+} tasks[] = {
+	{ "files", files_task },
+	{ "responses", background_recover_task },
+	{ "batches", batch_task },
+};
+
+/*
+ * Reclaim deleted and expired files (filestore.c).  First, and capped,
+ * so that a pass busy with batches still reclaims space every minute.
+ */
+static enum vn_err
+files_task(struct runner *rn)
+{
+	struct filestore_purged	 p;
+	struct db		*db;
+	long long		 left = rn->deadline_ms - clock_ms();
+	enum vn_err		 rc;
+
+	if ((db = store_get(rn->store)) == NULL)
+		return VN_ESTORE;
+	rc = filestore_purge(rn->cfg, db, left < FILES_BUDGET_MS ? (long)left :
+	    FILES_BUDGET_MS, &p);
+	store_put(rn->store, db);
+	return rc;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: venna-batch [-v] [-c file] [-t seconds]\n");
+	exit(2);
+}
+
+/* Import the usage journals, then checkpoint; under the lock. */
+static void
+housekeeping(struct runner *rn)
+{
+	struct db	*db;
+	long		 rows = 0;
+
+	if ((db = store_get(rn->store)) == NULL)
+		return;
+	if (ledger_import(rn->cfg, db, &rows) != VN_OK)
+		log_warn("the usage ledger was not fully imported");
+	else if (rows > 0)
+		log_info("imported %ld usage rows", rows);
+	(void)checkpoint_once(rn->cfg, db, 0);
+	store_put(rn->store, db);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct runner	 rn;
+	struct cfg	*cfg = NULL;
+	const char	*cfgpath = NULL;
+	char		 e[VN_ERRMSG];
+	long		 budget = -1;
+	size_t		 i;
+	int		 ch, verbose = 0, status = 0;
+
+	while ((ch = getopt(argc, argv, "c:t:v")) != -1)
+		switch (ch) {
+		case 'c':
+			cfgpath = optarg;
+			break;
+		case 't':
+			budget = strtol(optarg, NULL, 10);
+			if (budget < 1 || budget > 86400)
+				errx(2, "-t: seconds from 1 to 86400");
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	if (optind != argc)
+		usage();
+	if ((cfg = cfg_open(&cfgpath, e, sizeof(e))) == NULL)
+		errx(1, "%s", e);
+	log_init("venna-batch", verbose ? LOG_LVL_DEBUG :
+	    (enum log_level)cfg->log_level, cfg->log_syslog);
+	if (!db_version_ok())
+		errx(1, "SQLite %s predates 3.51.3; rebuild with ./bootstrap",
+		    db_version());
+	if (!ids_init() || upstream_global_init() != VN_OK)
+		errx(1, "libsodium or libcurl failed to initialise");
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&rn, 0, sizeof(rn));
+	rn.cfg = cfg;
+	rn.deadline_ms = clock_ms() + (budget > 0 ? budget * 1000 :
+	    cfg->batch_time_budget_ms);
+	if ((rn.store = store_new(cfg, 4)) == NULL || ledger_open(cfg) !=
+	    VN_OK || lease_owner_begin(cfg, "run") != VN_OK)
+		errx(1, "cannot open the database, the usage journal or the "
+		    "lease directory");
+	snprintf(rn.owner, sizeof(rn.owner), "%s", lease_owner());
+	housekeeping(&rn);
+	for (i = 0; i < VN_NELEM(tasks); i++) {
+		if (clock_ms() >= rn.deadline_ms)
+			break;
+		log_debug("task %s", tasks[i].name);
+		if (tasks[i].run(&rn) != VN_OK) {
+			log_warn("task %s failed; the next pass retries it",
+			    tasks[i].name);
+			status = 1;
+		}
+	}
+	lease_owner_end();
+	ledger_close();
+	housekeeping(&rn);
+	store_free(rn.store);
+	cfg_free(cfg);
+	return status;
+}
