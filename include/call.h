@@ -24,6 +24,13 @@ struct call_spec {
 	/* Answer in-process (the echo upstream), through the relay. */
 	enum vn_err		(*local)(struct req *, struct relay *,
 				    const struct call_spec *);
+	/*
+	 * A non-streamed answer (in the relay's body, billed) goes here
+	 * instead of to the client; NULL sends it as it is.
+	 */
+	enum vn_err		(*deliver)(struct req *, struct relay *,
+				    void *);
+	void			*deliver_arg;
 };
 
 enum vn_err	call_model(struct req *, struct relay *,

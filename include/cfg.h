@@ -53,6 +53,7 @@ struct cfg_model {
 	int64_t		 input_price;	/* picodollars per token */
 	int64_t		 output_price;
 	int64_t		 cached_input_price;
+	long		 batch_concurrency;	/* 0: the server's */
 	char		*owned_by;
 	long		 created;	/* unix seconds shown in /v1/models */
 	int		 line;
@@ -70,6 +71,7 @@ struct cfg {
 	long		 max_json_depth;
 	size_t		 max_upload;	/* file upload cap */
 	size_t		 max_batch_upload;
+	char		*files_accel;	/* X-Accel-Redirect prefix, or "" */
 	long		 log_level;	/* enum log_level */
 	int		 log_syslog;
 	long		 workers;
@@ -80,7 +82,11 @@ struct cfg {
 	int		 synchronous_full;
 	long		 db_connections;	/* per process */
 	long		 stream_keepalive_ms;	/* 0: none */
+	long		 batch_time_budget_ms;	/* one venna-batch pass */
+	long		 batch_concurrency;	/* lines in flight */
+	long		 batch_price_pct;	/* batch price, % of live */
 	size_t		 max_upstream_response;	/* a non-streamed answer */
+	long		 background_threads;	/* per process */
 	/* the rest */
 	struct cfg_upstream *upstreams;
 	size_t		 nupstreams;
@@ -93,6 +99,7 @@ struct cfg	*cfg_parse(const char *text, size_t len, const char *fname,
 struct cfg	*cfg_load(const char *path, char *err, size_t errsz);
 struct cfg	*cfg_builtin(char *err, size_t errsz);
 const char	*cfg_default_path(void);
+struct cfg	*cfg_open(const char **path, char *err, size_t errsz);
 void		 cfg_free(struct cfg *);
 const struct cfg_model *cfg_model_find(const struct cfg *, const char *);
 int		 cfg_parse_size(const char *, size_t *);

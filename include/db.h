@@ -31,6 +31,7 @@ struct sqlite3_stmt *db_stmt(struct db *, enum stmt);
 enum vn_err	 db_begin(struct db *);
 enum vn_err	 db_commit(struct db *);
 void		 db_rollback(struct db *);
+enum vn_err	 db_end(struct db *, enum vn_err);
 enum vn_err	 db_exec(struct db *, enum stmt);
 enum vn_err	 db_rc(struct db *, int rc, const char *what);
 int		 db_changes(struct db *);

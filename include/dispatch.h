@@ -15,6 +15,7 @@ struct dispatch_ctx {
 	const struct cfg	*cfg;
 	struct store		*store;
 	const unsigned char	*pepper;
+	struct background	*background;
 };
 
 void		dispatch(struct FCGX_Request *, const struct dispatch_ctx *,

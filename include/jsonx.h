@@ -32,6 +32,12 @@ enum vn_err	 jsonx_metadata(struct json_object *, const char *key,
 const char	*jsonx_type_name(struct json_object *);
 const char	*jsonx_to_string(struct json_object *, size_t *len);
 int		 jsonx_valid(const char *, size_t, int depth);
+int		 jsonx_put(struct json_object *, const char *,
+		    struct json_object *);
+struct json_object *jsonx_add_obj(struct json_object *);
+int		 jsonx_put_ref(struct json_object *, const char *,
+		    struct json_object *, const char *);
+const char	*jsonx_str(struct json_object *, const char *);
 int		 jsonx_member(const char *, size_t, const char *key,
 		    const char **val, size_t *vlen);
 

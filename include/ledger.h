@@ -13,6 +13,7 @@ struct usage_row;
 enum vn_err	ledger_open(const struct cfg *);
 void		ledger_close(void);
 enum vn_err	ledger_append(const struct usage_row *);
+enum vn_err	ledger_insert(struct db *, const struct usage_row *);
 enum vn_err	ledger_import(const struct cfg *, struct db *, long *rows);
 int		ledger_parse_line(const char *, size_t, struct usage_row *,
 		    char *store, size_t storesz);

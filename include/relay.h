@@ -12,11 +12,24 @@
 
 struct req;
 
+/*
+ * Where a stream's chunks go instead of the client (the Responses API
+ * turns them into its own events): every chat.completion.chunk, the
+ * held finish chunks and the usage chunk included, then end() once the
+ * usage row is written.
+ */
+struct relay_sink {
+	enum vn_err	(*chunk)(void *arg, const char *json, size_t len);
+	enum vn_err	(*end)(void *arg);
+	void		*arg;
+};
+
 struct relay {
 	struct req	*r;
 	int		 stream;
 	int		 client_usage;	/* the client asked for usage */
 	long		 keepalive_ms;
+	const struct relay_sink *sink;	/* NULL: the client gets chunks */
 
 	/* one attempt */
 	long		 status;	/* the upstream's HTTP status */

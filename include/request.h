@@ -14,6 +14,9 @@
 #include "buf.h"
 #include "response.h"
 
+struct background;
+struct usage_held;
+
 #define REQ_MAX_PARAMS	4
 #define REQ_MAX_PARAM	256	/* one decoded path parameter */
 
@@ -52,8 +55,14 @@ struct req {
 	struct buf		 captured;	/* the body, in capture mode */
 	const char		*batch_id;	/* billed to this batch, or NULL */
 	int			 price_pct;	/* the ledger's price factor */
+	struct usage_held	*usage_held;	/* keep the row here, or NULL */
+	/* capture mode: asked each tick whether to give up, like a client
+	 * that left (a cancelled background response) */
+	int			(*stop)(void *);
+	void			*stop_arg;
 	struct rawout		 raw;
 	struct pump		*pump;		/* this process's */
+	struct background	*background;	/* this process's, or NULL */
 
 	struct fault		 fault;		/* set by req_fail() */
 	int			 fault_sent;	/* already told in-band */

@@ -59,6 +59,10 @@ enum vn_err	 resp_error(struct req *);
 enum vn_err	 error_envelope(struct buf *, const struct fault *);
 enum vn_err	 resp_sse_begin(struct req *);
 enum vn_err	 resp_sse_data(struct req *, const char *, size_t);
+enum vn_err	 resp_list_end(struct buf *, const char *first,
+		    const char *last, int more);
+enum vn_err	 resp_sse_event(struct req *, const char *type, const char *,
+		    size_t);
 enum vn_err	 resp_sse_comment(struct req *, const char *);
 int		 resp_client_gone(struct req *);
 void		 resp_raw_begin(struct req *);

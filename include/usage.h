@@ -28,10 +28,28 @@ struct usage_row {
 	const char	*batch_id;	/* NULL for live requests */
 };
 
+/*
+ * A usage row kept instead of journaled, with copies of its strings: a
+ * batch line's row is committed with the line's result, so a line run
+ * twice (its pass killed before the commit) is billed once.
+ */
+struct usage_held {
+	int		 held;		/* row is set */
+	struct usage_row row;		/* its strings point below */
+	char		 request_id[VN_MAX_ID + 1];
+	char		 workspace_id[VN_MAX_ID + 1];
+	char		 key_id[VN_MAX_ID + 1];
+	char		 endpoint[VN_MAX_ID + 1];
+	char		 model[257];
+	char		 upstream[257];
+	char		 batch_id[VN_MAX_ID + 1];
+};
+
 int64_t		usage_cost(const struct cfg_model *, int64_t prompt,
 		    int64_t cached, int64_t completion, int factor_pct);
 void		usage_from_json(struct json_object *usage, int64_t *prompt,
 		    int64_t *completion, int64_t *cached);
 enum vn_err	usage_record(const struct usage_row *);
+void		usage_hold(struct usage_held *, const struct usage_row *);
 
 #endif /* USAGE_H */

@@ -148,9 +148,12 @@ check_chat(struct json_object *req, const char **model, int *stream,
 	return VN_OK;
 }
 
-/* The echo upstream, answering through the relay like any upstream. */
-static enum vn_err
-chat_echo(struct req *r, struct relay *rl, const struct call_spec *sp)
+/*
+ * The echo upstream's chat completions, answering through the relay like
+ * any upstream (also the Responses API's, which speaks chat upstream).
+ */
+enum vn_err
+api_chat_echo(struct req *r, struct relay *rl, const struct call_spec *sp)
 {
 	struct echo_reply	 rep;
 	char			 id[48];
@@ -187,7 +190,8 @@ static const struct endpoint {
 	enum vn_err	(*local)(struct req *, struct relay *,
 			    const struct call_spec *);
 } endpoints[] = {
-	{ "/v1/chat/completions", "/chat/completions", "choices", chat_echo },
+	{ "/v1/chat/completions", "/chat/completions", "choices",
+	    api_chat_echo },
 	{ "/v1/embeddings", "/embeddings", "data", embed_echo },
 };
 

@@ -275,7 +275,10 @@ ledger(struct req *r, struct relay *rl, const struct call_spec *sp,
 	u.batch_id = r->batch_id;
 	u.status = status;
 	u.latency_ms = req_elapsed_ms(r);
-	(void)usage_record(&u);
+	if (r->usage_held != NULL)
+		usage_hold(r->usage_held, &u);
+	else
+		(void)usage_record(&u);
 }
 
 /*
@@ -355,5 +358,7 @@ call_model(struct req *r, struct relay *rl, const struct call_spec *sp)
 		return r->fault.err != VN_OK ? r->fault.err : VN_EUPSTREAM;
 	if (sp->stream)
 		return relay_stream_finish(rl);
+	if (sp->deliver != NULL)
+		return sp->deliver(r, rl, sp->deliver_arg);
 	return resp_json(r, 200, rl->body.data, rl->body.len);
 }

@@ -47,6 +47,7 @@ enum opt_type {
 	OPT_UPTYPE,	/* openai/echo */
 	OPT_ROUTES,	/* upstream list of a model */
 	OPT_PRICE,	/* dollars per million tokens */
+	OPT_FACTOR,	/* 0 to 10 with two decimals, kept in percent */
 	OPT_BASEPATH	/* "" or "/prefix" */
 };
 
@@ -75,6 +76,7 @@ static const struct opt server_opts[] = {
 	{ "max_upload", OPT_SIZE, SRV(max_upload), 1024, 1LL << 40, "512m" },
 	{ "max_batch_upload", OPT_SIZE, SRV(max_batch_upload), 1024,
 	    1LL << 40, "200m" },
+	{ "files_accel", OPT_BASEPATH, SRV(files_accel), 0, 0, "" },
 	{ "log_level", OPT_LOGLEVEL, SRV(log_level), 0, 0, "info" },
 	{ "log_syslog", OPT_BOOL, SRV(log_syslog), 0, 0, "no" },
 	{ "workers", OPT_INT, SRV(workers), 1, 256, "2" },
@@ -88,8 +90,16 @@ static const struct opt server_opts[] = {
 	{ "db_connections", OPT_INT, SRV(db_connections), 1, 256, "4" },
 	{ "stream_keepalive", OPT_DURATION, SRV(stream_keepalive_ms), 0,
 	    3600000, "15s" },
+	{ "batch_time_budget", OPT_DURATION, SRV(batch_time_budget_ms), 1000,
+	    86400000, "50s" },
+	{ "batch_concurrency", OPT_INT, SRV(batch_concurrency), 1, 1024,
+	    "32" },
+	{ "batch_price_factor", OPT_FACTOR, SRV(batch_price_pct), 0, 1000,
+	    "0.5" },
 	{ "max_upstream_response", OPT_SIZE, SRV(max_upstream_response), 4096,
 	    1LL << 32, "64m" },
+	{ "background_threads", OPT_INT, SRV(background_threads), 1, 1024,
+	    "16" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 
@@ -118,6 +128,8 @@ static const struct opt model_opts[] = {
 	{ "output_price", OPT_PRICE, MDL(output_price), 0, 0, "0" },
 	{ "cached_input_price", OPT_PRICE, MDL(cached_input_price), 0, 0,
 	    NULL },
+	{ "batch_concurrency", OPT_INT, MDL(batch_concurrency), 0, 1024,
+	    "0" },
 	{ "owned_by", OPT_STRING, MDL(owned_by), 0, 0, "venna" },
 	{ "created", OPT_INT, MDL(created), 0, 4102444800LL, "1767225600" },
 	{ NULL, 0, 0, 0, 0, NULL }
@@ -415,6 +427,18 @@ set_opt(struct parser *p, const struct opt *o, const char *v)
 			return fail(p, "%s: expected openai or echo",
 			    o->name);
 		return 1;
+	case OPT_FACTOR: {
+		int64_t	 micro;
+
+		/* A price in a different guise: six decimals, kept as %. */
+		if (!parse_price(v, &micro) || micro % 10000 != 0 ||
+		    micro / 10000 > o->max)
+			return fail(p, "%s: expected a factor from 0 to %lld "
+			    "with at most two decimals, such as 0.5", o->name,
+			    o->max / 100);
+		*lp = (long)(micro / 10000);
+		return 1;
+	}
 	case OPT_PRICE:
 		if (!parse_price(v, (int64_t *)(base + o->off)))
 			return fail(p, "%s: expected dollars per million "
@@ -1019,6 +1043,25 @@ cfg_default_path(void)
 	return SYSCONFDIR "/venna.conf";
 }
 
+/*
+ * The configuration every program runs with: the file *path names (-c),
+ * else $VENNA_CONF, else the default path when it exists, else the
+ * built-in defaults.  *path is set to the file used (NULL: built-ins).
+ * NULL with why in err when the file does not load.
+ */
+struct cfg *
+cfg_open(const char **path, char *err, size_t errsz)
+{
+	const char	*p = *path;
+
+	if (p == NULL && (p = getenv("VENNA_CONF")) != NULL && *p == '\0')
+		p = NULL;
+	if (p == NULL && access(cfg_default_path(), F_OK) == 0)
+		p = cfg_default_path();
+	*path = p;
+	return p != NULL ? cfg_load(p, err, errsz) : cfg_builtin(err, errsz);
+}
+
 const struct cfg_model *
 cfg_model_find(const struct cfg *c, const char *name)
 {
@@ -1060,5 +1103,6 @@ cfg_free(struct cfg *c)
 	free(c->data_dir);
 	free(c->pepper_file);
 	free(c->base_path);
+	free(c->files_accel);
 	free(c);
 }

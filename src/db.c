@@ -238,6 +238,19 @@ db_commit(struct db *db)
 	return rc;
 }
 
+/*
+ * End the open transaction as the work in it went: commit when rc is
+ * VN_OK, roll back otherwise.  Returns rc, or the commit's failure.
+ */
+enum vn_err
+db_end(struct db *db, enum vn_err rc)
+{
+	if (rc == VN_OK)
+		return db_commit(db);
+	db_rollback(db);
+	return rc;
+}
+
 /* Roll back if a transaction is open; safe to call when none is. */
 void
 db_rollback(struct db *db)

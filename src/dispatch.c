@@ -125,6 +125,7 @@ dispatch(FCGX_Request *fx, const struct dispatch_ctx *ctx,
 	r.pepper = ctx->pepper;
 	r.thread = thread;
 	r.pump = thread != NULL ? thread->pump : NULL;
+	r.background = ctx->background;
 	log_set_request(r.id);
 	if (rc == VN_OK)
 		rc = serve(&r, ctx);

@@ -648,3 +648,64 @@ jsonx_to_string(struct json_object *o, size_t *len)
 		*len = n;
 	return s;
 }
+
+/*
+ * Building JSON without leaking on failure: each helper takes ownership
+ * of what it is given, so a chain of them can end in one check.
+ */
+
+/* Add v under k; on any failure v is released and 0 returned. */
+int
+jsonx_put(struct json_object *o, const char *k, struct json_object *v)
+{
+	if (v == NULL)
+		return 0;
+	if (json_object_object_add(o, k, v) != 0) {
+		json_object_put(v);
+		return 0;
+	}
+	return 1;
+}
+
+/* A new object appended to array arr, or NULL when memory runs out. */
+struct json_object *
+jsonx_add_obj(struct json_object *arr)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	if (json_object_array_add(arr, o) != 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/*
+ * Add a reference to src.key under k, if src has it and it is not null.
+ * Returns 0 only when memory runs out.
+ */
+int
+jsonx_put_ref(struct json_object *o, const char *k, struct json_object *src,
+    const char *key)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(src, key, &v) || v == NULL)
+		return 1;
+	return jsonx_put(o, k, json_object_get(v));
+}
+
+/* o.key if o is an object and that is a string, else NULL. */
+const char *
+jsonx_str(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}

@@ -5,8 +5,8 @@
  * "<database dir>/ledger/<pid>-<random>.ulog", one line per row, with
  * one write(2) on an O_APPEND descriptor, before the answer's last byte
  * goes out.  A write that returned is in the kernel, so the row survives
- * the process being killed right after (a power cut is another matter:
- * see synchronous in venna.conf(5)).  The request path takes no database
+ * the process being killed right after; with synchronous = full it is
+ * also synced to disk before the answer, so it survives a power cut.  The request path takes no database
  * lock: a commit per request cost every request a page rewrite through
  * the one writer lock of the whole pool, and under sustained load kept
  * the WAL from ever being reset.
@@ -56,6 +56,7 @@
 
 static pthread_rwlock_t	 j_lock = PTHREAD_RWLOCK_INITIALIZER;
 static int		 j_fd = -1;
+static int		 j_sync;	/* synchronous = full: sync each row */
 static long long	 j_size;
 static char		 j_dir[4096];
 
@@ -109,6 +110,7 @@ ledger_open(const struct cfg *cfg)
 	}
 	pthread_rwlock_wrlock(&j_lock);
 	j_fd = -1;
+	j_sync = cfg->synchronous_full;
 	rc = journal_new();
 	pthread_rwlock_unlock(&j_lock);
 	return rc;
@@ -176,6 +178,9 @@ ledger_append(const struct usage_row *u)
 		return VN_ESYS;
 	}
 	n = write(j_fd, line, o);
+	/* synchronous = full: the row outlives a power cut too. */
+	if (n == (ssize_t)o && j_sync && fdatasync(j_fd) != 0)
+		n = -1;
 	rotate = __atomic_add_fetch(&j_size, (long long)o, __ATOMIC_RELAXED) >
 	    LEDGER_ROTATE;
 	pthread_rwlock_unlock(&j_lock);
@@ -251,8 +256,12 @@ ledger_parse_line(const char *line, size_t n, struct usage_row *u,
 	return 1;
 }
 
-static enum vn_err
-insert_row(struct db *db, const struct usage_row *u)
+/*
+ * Insert row u into the usage table, within the caller's transaction:
+ * the importer's, or a batch commit's for the rows it holds.
+ */
+enum vn_err
+ledger_insert(struct db *db, const struct usage_row *u)
 {
 	sqlite3_stmt	*st;
 	enum vn_err	 rc;
@@ -355,7 +364,7 @@ import_file(struct db *db, int dirfd, const char *name, long *rows,
 	    (size_t)got - used)) != NULL; p = nl + 1) {
 		if (ledger_parse_line(p, (size_t)(nl - p), &u, row,
 		    sizeof(row))) {
-			if ((rc = insert_row(db, &u)) != VN_OK)
+			if ((rc = ledger_insert(db, &u)) != VN_OK)
 				goto rollback;
 			(*rows)++;
 		} else

@@ -134,6 +134,8 @@ forward(struct relay *rl, const char *s, size_t n)
 		return rc;
 	rl->forwarded = 1;
 	rl->last_write_ms = clock_ms();
+	if (rl->sink != NULL)
+		return rl->sink->chunk(rl->sink->arg, s, n);
 	if (rl->client_usage || (cut = memmem(s, n, nullusage,
 	    sizeof(nullusage) - 1)) == NULL)
 		return resp_sse_data(rl->r, s, n);
@@ -304,9 +306,11 @@ relay_stream_finish(struct relay *rl)
 		if ((rc = forward(rl, p, len)) != VN_OK)
 			return rc;
 	}
-	if (rl->client_usage && rl->usage_chunk.len > 0 &&
-	    (rc = forward(rl, rl->usage_chunk.data, rl->usage_chunk.len)) !=
-	    VN_OK)
+	if ((rl->client_usage || rl->sink != NULL) &&
+	    rl->usage_chunk.len > 0 && (rc = forward(rl,
+	    rl->usage_chunk.data, rl->usage_chunk.len)) != VN_OK)
 		return rc;
+	if (rl->sink != NULL)
+		return rl->sink->end(rl->sink->arg);
 	return resp_sse_data(rl->r, "[DONE]", 6);
 }

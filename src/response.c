@@ -474,6 +474,24 @@ resp_sse_data(struct req *r, const char *p, size_t n)
 	return resp_flush(r);
 }
 
+/*
+ * Send one named event "event: <type>\ndata: <p>\n\n" (the Responses
+ * API's framing) and flush it to the client.
+ */
+enum vn_err
+resp_sse_event(struct req *r, const char *type, const char *p, size_t n)
+{
+	enum vn_err	 rc;
+
+	if ((rc = put(r, "event: ", 7)) != VN_OK ||
+	    (rc = put(r, type, strlen(type))) != VN_OK ||
+	    (rc = put(r, "\ndata: ", 7)) != VN_OK ||
+	    (rc = put(r, p, n)) != VN_OK ||
+	    (rc = put(r, "\n\n", 2)) != VN_OK)
+		return rc;
+	return resp_flush(r);
+}
+
 /* Send an SSE comment line (": text"), which clients ignore. */
 enum vn_err
 resp_sse_comment(struct req *r, const char *text)
@@ -500,8 +518,11 @@ resp_client_gone(struct req *r)
 
 	if (r->client_gone)
 		return 1;
-	if (r->capture)
-		return 0;
+	if (r->capture) {
+		if (r->stop != NULL && r->stop(r->stop_arg))
+			r->client_gone = 1;
+		return r->client_gone;
+	}
 	p.fd = r->fx->ipcFd;
 	p.events = POLLRDHUP;
 	p.revents = 0;
@@ -509,4 +530,28 @@ resp_client_gone(struct req *r)
 	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)))
 		r->client_gone = 1;
 	return r->client_gone;
+}
+
+/*
+ * The end of a list object (openai-api.md §1.4) after its data items:
+ * `],"first_id":..,"last_id":..,"has_more":..` (ids null for an empty
+ * page).  The caller closes the object, after any field of its own.
+ */
+enum vn_err
+resp_list_end(struct buf *b, const char *first, const char *last, int more)
+{
+	enum vn_err	 rc;
+
+	rc = buf_addstr(b, "],\"first_id\":");
+	if (rc == VN_OK)
+		rc = first[0] != '\0' ? buf_add_json_string(b, first,
+		    strlen(first)) : buf_addstr(b, "null");
+	if (rc == VN_OK)
+		rc = buf_addstr(b, ",\"last_id\":");
+	if (rc == VN_OK)
+		rc = last[0] != '\0' ? buf_add_json_string(b, last,
+		    strlen(last)) : buf_addstr(b, "null");
+	if (rc == VN_OK)
+		rc = buf_addf(b, ",\"has_more\":%s", more ? "true" : "false");
+	return rc;
 }

@@ -12,10 +12,25 @@
 #include "router.h"
 
 const struct route routes[] = {
+	{ "POST", "/v1/batches", api_batches_create, ROUTE_JSON },
+	{ "GET", "/v1/batches", api_batches_list, 0 },
+	{ "GET", "/v1/batches/*", api_batches_get, 0 },
+	{ "POST", "/v1/batches/*/cancel", api_batches_cancel, 0 },
 	{ "POST", "/v1/chat/completions", api_chat_completions, ROUTE_JSON },
 	{ "POST", "/v1/embeddings", api_embeddings, ROUTE_JSON },
+	{ "POST", "/v1/files", api_files_create, ROUTE_RAWBODY },
+	{ "GET", "/v1/files", api_files_list, 0 },
+	{ "GET", "/v1/files/*", api_files_get, 0 },
+	{ "DELETE", "/v1/files/*", api_files_delete, 0 },
+	{ "GET", "/v1/files/*/content", api_files_content, 0 },
 	{ "GET", "/v1/models", api_models_list, 0 },
 	{ "GET", "/v1/models/*", api_models_get, 0 },
+	{ "POST", "/v1/responses", api_responses_create, ROUTE_JSON },
+	{ "GET", "/v1/responses/*", api_responses_get, 0 },
+	{ "DELETE", "/v1/responses/*", api_responses_delete, 0 },
+	{ "POST", "/v1/responses/*/cancel", api_responses_cancel, 0 },
+	{ "GET", "/v1/responses/*/input_items", api_responses_input_items,
+	    0 },
 	{ NULL, NULL, NULL, 0 }
 };
 

@@ -199,6 +199,12 @@ static const char *const migrations[] = {
 	"  item TEXT NOT NULL,"
 	"  PRIMARY KEY (response_seq, seq)"
 	") WITHOUT ROWID;",
+
+	/*
+	 * 7: a batch's output_expires_after (seconds after the output and
+	 * error files are made); NULL keeps FILE_BATCH_EXPIRY.
+	 */
+	"ALTER TABLE batches ADD COLUMN output_expires_after INTEGER;",
 };
 
 int

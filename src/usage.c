@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -105,4 +106,40 @@ enum vn_err
 usage_record(const struct usage_row *u)
 {
 	return ledger_append(u);
+}
+
+/* Copy one string of a held row; NULL stays NULL. */
+static const char *
+hold_str(char *dst, size_t dstsz, const char *src)
+{
+	if (src == NULL)
+		return NULL;
+	snprintf(dst, dstsz, "%s", src);
+	return dst;
+}
+
+/*
+ * Keep row u in h instead of journaling it; h owns copies of u's
+ * strings (truncated at their fields' sizes, which hold every id and
+ * name Venna accepts).
+ */
+void
+usage_hold(struct usage_held *h, const struct usage_row *u)
+{
+	h->row = *u;
+	if (h->row.created_at == 0)
+		h->row.created_at = (int64_t)time(NULL);
+	h->row.request_id = hold_str(h->request_id, sizeof(h->request_id),
+	    u->request_id);
+	h->row.workspace_id = hold_str(h->workspace_id,
+	    sizeof(h->workspace_id), u->workspace_id);
+	h->row.key_id = hold_str(h->key_id, sizeof(h->key_id), u->key_id);
+	h->row.endpoint = hold_str(h->endpoint, sizeof(h->endpoint),
+	    u->endpoint);
+	h->row.model = hold_str(h->model, sizeof(h->model), u->model);
+	h->row.upstream = hold_str(h->upstream, sizeof(h->upstream),
+	    u->upstream);
+	h->row.batch_id = hold_str(h->batch_id, sizeof(h->batch_id),
+	    u->batch_id);
+	h->held = 1;
 }

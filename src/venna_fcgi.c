@@ -109,14 +109,7 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 
-	if (cfgpath == NULL && (cfgpath = getenv("VENNA_CONF")) != NULL &&
-	    *cfgpath == '\0')
-		cfgpath = NULL;
-	if (cfgpath == NULL && access(cfg_default_path(), F_OK) == 0)
-		cfgpath = cfg_default_path();
-	cfg = cfgpath != NULL ? cfg_load(cfgpath, err, sizeof(err)) :
-	    cfg_builtin(err, sizeof(err));
-	if (cfg == NULL)
+	if ((cfg = cfg_open(&cfgpath, err, sizeof(err))) == NULL)
 		errx(1, "%s", err);
 	if (check) {
 		printf("%s: configuration OK (%zu models, %zu upstreams)\n",

@@ -476,14 +476,7 @@ main(int argc, char *argv[])
 	c.argc = argc - used;
 	c.argv = argv + used;
 
-	if (c.cfgpath == NULL && (c.cfgpath = getenv("VENNA_CONF")) != NULL &&
-	    *c.cfgpath == '\0')
-		c.cfgpath = NULL;
-	if (c.cfgpath == NULL && access(cfg_default_path(), F_OK) == 0)
-		c.cfgpath = cfg_default_path();
-	c.cfg = c.cfgpath != NULL ? cfg_load(c.cfgpath, e, sizeof(e)) :
-	    cfg_builtin(e, sizeof(e));
-	if (c.cfg == NULL)
+	if ((c.cfg = cfg_open(&c.cfgpath, e, sizeof(e))) == NULL)
 		errx(1, "%s", e);
 	if (!ids_init())
 		errx(1, "libsodium failed to initialise");

@@ -41,10 +41,12 @@
 #include <fcgiapp.h>
 
 #include "apikey.h"
+#include "background.h"
 #include "cfg.h"
 #include "checkpoint.h"
 #include "clock.h"
 #include "dispatch.h"
+#include "lease.h"
 #include "ledger.h"
 #include "log.h"
 #include "pump.h"
@@ -171,6 +173,7 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 	struct worker		 w;
 	struct checkpointer	*ckpt = NULL;
 	struct pump		*pump = NULL;
+	struct background	*bg = NULL;
 	struct timeval		 wake = { 0, ACCEPT_WAKE_MS * 1000 };
 	struct timespec		 ts;
 	long long		 t0;
@@ -220,9 +223,14 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 	if ((w.store = store_new(cfg, (size_t)cfg->db_connections)) == NULL ||
 	    ledger_open(cfg) != VN_OK)
 		goto out;
+	/* Background responses: held under this process's own name. */
+	if (lease_owner_begin(cfg, "wrk") != VN_OK ||
+	    (bg = background_new(cfg, w.store)) == NULL)
+		log_warn("background responses will wait for venna-batch");
 	w.ctx.cfg = cfg;
 	w.ctx.store = w.store;
 	w.ctx.pepper = w.pepper;
+	w.ctx.background = bg;
 	if (upstream_global_init() != VN_OK || FCGX_Init() != 0) {
 		log_error("cannot initialise libcurl or libfcgi");
 		goto out;
@@ -279,14 +287,19 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 			status = 0;
 			/* The threads still hold the store and the pump:
 			 * leave without freeing what they use. */
+			background_stop(bg, clock_ms());
+			lease_owner_end();
 			checkpointer_stop(ckpt);
 			return status;
 		}
 	}
 	pthread_mutex_unlock(&w.mu);
+	/* Background runs share the drain's time; the rest is recovered. */
+	background_stop(bg, t0 + cfg->drain_timeout_ms);
 	status = 0;
 	log_info("drained after %ld requests", atomic_load(&w.served));
 out:
+	lease_owner_end();
 	pump_stop(pump);
 	checkpointer_stop(ckpt);
 	ledger_close();

@@ -16,6 +16,7 @@ export top_srcdir top_builddir
 
 VENNA_FCGI="$top_builddir/venna-fcgi"
 VENNACTL="$top_builddir/vennactl"
+VENNA_BATCH="$top_builddir/venna-batch"
 MOCK_UPSTREAM="$top_builddir/tests/mock/mock_upstream"
 
 # TAP helpers for shell tests.
@@ -64,6 +65,29 @@ require() {
 	fi
 	echo "1..0 # SKIP $what not installed (run ./bootstrap)"
 	exit 0
+}
+
+# The programs several tests need, by the same rule as require.
+require_sqlite3() {
+	: "${SQLITE3_BIN:=$(command -v sqlite3)}"
+	require sqlite3 "$SQLITE3_BIN"
+}
+require_sdk() {
+	if [ ! -d "$top_srcdir/tests/node/node_modules/openai" ] &&
+	    [ ! -f "${VENNA_OPENAI_SDK:-}" ]; then
+		require "the openai npm package (tests/node)" ""
+	fi
+}
+require_apache() {
+	require apache2 "$APACHE2"
+	[ -f "$APACHE_MODULES/mod_fcgid.so" ] ||
+	    require "mod_fcgid (libapache2-mod-fcgid)" ""
+}
+
+# run_sdk FILE: run one of tests/node's SDK suites; its TAP is the
+# test's output.
+run_sdk() {
+	cd "$top_srcdir/tests/node" && "$NODE" --test-reporter=tap "$1"
 }
 
 # Print a free TCP port on 127.0.0.1.
@@ -238,4 +262,364 @@ if (!e || typeof e.message !== "string" || typeof e.type !== "string" ||
 	process.exit(1);
 if (process.argv[2] && e.code !== process.argv[2]) process.exit(2);
 ' "$HTTP_BODY" "${1:-}"
+}
+
+# ---- Apache (mod_fcgid) and lighttpd -------------------------------------
+#
+# Under these servers the web server spawns venna-fcgi itself (mod_fcgid,
+# lighttpd's bin-path) or spawn-fcgi does, so Venna runs as the web
+# server's user.  Apache refuses to run as root, so when the tests run as
+# root the servers run as $STACK_WWW_USER and $STACK is handed to it
+# (stack_give); vennactl then runs as that user too (as_www), as it must
+# in production: files it made as root would lock the workers out.
+
+: "${STACK_WWW_USER:=www-data}"
+: "${APACHE2:=$(command -v apache2 || echo /usr/sbin/apache2)}"
+: "${APACHE_MODULES:=/usr/lib/apache2/modules}"
+: "${LIGHTTPD:=$(command -v lighttpd || echo /usr/sbin/lighttpd)}"
+: "${SPAWN_FCGI:=$(command -v spawn-fcgi)}"
+
+# Give $STACK (database, pepper, ledger, sockets) to the server's user.
+# When that user cannot reach the build tree (a clone in a private
+# directory, as CI's sanitizer run makes), the programs it runs are
+# copied into $STACK/bin and VENNA_FCGI and VENNACTL point there.
+stack_give() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	if ! runuser -u "$STACK_WWW_USER" -- test -x "$VENNA_FCGI" ||
+	    ! runuser -u "$STACK_WWW_USER" -- test -x "$VENNACTL"; then
+		mkdir -p "$STACK/bin"
+		cp "$VENNA_FCGI" "$VENNACTL" "$STACK/bin/"
+		VENNA_FCGI="$STACK/bin/venna-fcgi"
+		VENNACTL="$STACK/bin/vennactl"
+	fi
+	chown -R "$STACK_WWW_USER:" "$STACK"
+}
+
+# as_www COMMAND...: run a command as the server's user (as is, unless root).
+as_www() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u "$STACK_WWW_USER" -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# start_apache [vhost|htaccess] [PORT]: Apache 2.4 with mod_fcgid, in the
+# foreground, from its own httpd.conf under $STACK/apache (pid file, logs,
+# runtime and mod_fcgid's IPC directories all there).
+#   vhost     includes etc/apache-fcgid.conf.sample with only the port
+#             and the paths of venna-fcgi and venna.conf changed; BASE_URL
+#             is http://127.0.0.1:PORT/v1.
+#   htaccess  a shared host: mod_fcgid with the host's defaults,
+#             ".fcgi" handled by mod_fcgid, AllowOverride All; www/.htaccess
+#             and www/venna.fcgi (paths changed) copied into the directory
+#             "venna" of its document root; BASE_URL is .../venna/v1
+#             (venna.conf needs base_path = /venna).
+# APACHE_EXTRA: more lines for the server config (what a host would set).
+# APACHE_NAME: the directory under $STACK (default "apache"), for a second
+# Apache in one stack.
+start_apache() {
+	local mode=${1:-vhost} port=${2:-$(free_port)} m
+	local d="$STACK/${APACHE_NAME:-apache}"
+	stack_give	# first: it may move VENNA_FCGI
+	mkdir -p "$d/run" "$d/fcgid" "$d/htdocs"
+	: > "$d/venna.conf"
+	case $mode in
+	vhost)
+		sed -e "s|<VirtualHost \*:80>|<VirtualHost *:$port>|" \
+		    -e "s|/usr/local/bin/venna-fcgi|$VENNA_FCGI|" \
+		    -e "s|/etc/venna/venna.conf|$STACK/venna.conf|" \
+		    "$top_srcdir/etc/apache-fcgid.conf.sample" > "$d/venna.conf"
+		BASE_URL="http://127.0.0.1:$port/v1"
+		;;
+	htaccess)
+		mkdir -p "$d/htdocs/venna"
+		cp "$top_srcdir/www/.htaccess" "$d/htdocs/venna/.htaccess"
+		sed -e "s|/home/example/venna/bin/venna-fcgi|$VENNA_FCGI|" \
+		    -e "s|/home/example/venna/etc/venna.conf|$STACK/venna.conf|" \
+		    "$top_srcdir/www/venna.fcgi" > "$d/htdocs/venna/venna.fcgi"
+		chmod 755 "$d/htdocs/venna/venna.fcgi"
+		BASE_URL="http://127.0.0.1:$port/venna/v1"
+		;;
+	*)
+		echo "start_apache: vhost or htaccess" >&2
+		return 1
+		;;
+	esac
+	{
+		echo "ServerRoot $d"
+		echo "ServerName 127.0.0.1"
+		echo "Listen 127.0.0.1:$port"
+		echo "PidFile $d/httpd.pid"
+		echo "DefaultRuntimeDir $d/run"
+		echo "Mutex file:$d/run default"
+		echo "ErrorLog $d/error.log"
+		echo "LogLevel ${APACHE_LOG_LEVEL:-warn}"
+		if [ "$(id -u)" -eq 0 ]; then
+			echo "User $STACK_WWW_USER"
+			echo "Group $(id -gn "$STACK_WWW_USER")"
+		fi
+		for m in mpm_event authz_core mime rewrite alias fcgid; do
+			echo "LoadModule ${m}_module $APACHE_MODULES/mod_$m.so"
+		done
+		echo "StartServers 1"
+		echo "TypesConfig /etc/mime.types"
+		echo "LogFormat \"%h \\\"%r\\\" %>s %b %D\" timed"
+		echo "CustomLog $d/access.log timed"
+		echo "DocumentRoot $d/htdocs"
+		echo "<Directory />"
+		echo "	AllowOverride None"
+		echo "	Require all denied"
+		echo "</Directory>"
+		echo "<Directory $d/htdocs>"
+		echo "	AllowOverride All"
+		echo "	Require all granted"
+		echo "</Directory>"
+		echo "AccessFileName .htaccess"
+		echo "FcgidIPCDir $d/fcgid"
+		echo "FcgidProcessTableFile $d/fcgid/shm"
+		echo "AddHandler fcgid-script .fcgi"
+		[ -n "${APACHE_EXTRA:-}" ] && printf '%s\n' "$APACHE_EXTRA"
+		echo "Include $d/venna.conf"
+	} > "$d/httpd.conf"
+	stack_give
+	"$APACHE2" -d "$d" -f "$d/httpd.conf" -DFOREGROUND \
+	    >>"$d/stderr.log" 2>&1 &
+	stack_track $!
+	APACHE_PID=$!
+	APACHE_PORT=$port
+	export BASE_URL APACHE_PORT
+	wait_listen "$port"
+}
+
+# start_lighttpd [bin-path|spawn] [PORT]: lighttpd in the foreground,
+# its main config under $STACK/lighttpd including etc/lighttpd.conf.sample
+# with only paths changed.
+#   bin-path  lighttpd spawns venna-fcgi itself (the sample as shipped)
+#   spawn     the sample's external-socket variant (its comment says:
+#             drop the "bin-path" and "max-procs" lines); the caller
+#             starts spawn-fcgi on $STACK/venna.sock first
+# BASE_URL is http://127.0.0.1:PORT/v1.
+start_lighttpd() {
+	local mode=${1:-bin-path} port=${2:-$(free_port)} d="$STACK/lighttpd"
+	local drop=
+	stack_give	# first: it may move VENNA_FCGI
+	mkdir -p "$d/upload" "$d/htdocs" "$d/run"
+	case $mode in
+	bin-path) ;;
+	spawn) drop='/"bin-path"\|"max-procs"/d' ;;
+	*)
+		echo "start_lighttpd: bin-path or spawn" >&2
+		return 1
+		;;
+	esac
+	sed -e "s|/usr/local/bin/venna-fcgi|$VENNA_FCGI|" \
+	    -e "s|/etc/venna/venna.conf|$STACK/venna.conf|" \
+	    -e "s|/run/lighttpd/venna.sock|$STACK/venna.sock|" \
+	    -e "${drop:-s|^\$||}" \
+	    "$top_srcdir/etc/lighttpd.conf.sample" > "$d/venna.conf"
+	{
+		echo "server.document-root = \"$d/htdocs\""
+		echo "server.bind = \"127.0.0.1\""
+		echo "server.port = $port"
+		echo "server.pid-file = \"$d/lighttpd.pid\""
+		echo "server.errorlog = \"$d/error.log\""
+		echo "server.upload-dirs = ( \"$d/upload\" )"
+		if [ "$(id -u)" -eq 0 ]; then
+			echo "server.username = \"$STACK_WWW_USER\""
+			echo "server.groupname = \"$(id -gn "$STACK_WWW_USER")\""
+		fi
+		echo "server.modules = ( \"mod_accesslog\" )"
+		echo "accesslog.filename = \"$d/access.log\""
+		[ -n "${LIGHTTPD_EXTRA:-}" ] && printf '%s\n' "$LIGHTTPD_EXTRA"
+		echo "include \"$d/venna.conf\""
+	} > "$d/lighttpd.conf"
+	stack_give
+	"$LIGHTTPD" -D -f "$d/lighttpd.conf" >>"$d/stderr.log" 2>&1 &
+	stack_track $!
+	LIGHTTPD_PID=$!
+	LIGHTTPD_PORT=$port
+	BASE_URL="http://127.0.0.1:$port/v1"
+	export BASE_URL LIGHTTPD_PORT
+	wait_listen "$port"
+}
+
+# check_streaming MODEL [CHUNKS [INTERVAL_MS]]: TAP checks that a stream
+# from the mock upstream (CHUNKS content chunks INTERVAL_MS apart,
+# default 10 x 100 ms) reaches the client through $BASE_URL token by
+# token: complete, and spread over the time the upstream took rather
+# than in one burst at the end (what a buffering web server does).
+check_streaming() {
+	local model=$1 n=${2:-10} iv=${3:-100} j v
+	j=$("$NODE" "$top_srcdir/tests/node/sse_timing.mjs" "$BASE_URL" \
+	    "$KEY_A" "$model" "$n" "$iv")
+	echo "# stream timing: $j"
+	[ -n "$j" ] || j='{"gaps_ms":[]}'
+	v=$("$NODE" -e '
+const o = JSON.parse(process.argv[1]), n = +process.argv[2],
+    iv = +process.argv[3];
+const spaced = o.gaps_ms.filter((g) => g >= iv / 2).length;
+console.log([o.status, o.content, o.done,
+    o.spread_ms >= 0.6 * (n - 1) * iv && spaced >= n - 3].join(" "));
+' "$j" "$n" "$iv" 2>/dev/null)
+	set -- $v
+	is "${1:-}" 200 "a stream through the server: 200"
+	is "${2:-}" "$n" "  all $n content chunks"
+	is "${3:-}" true "  and [DONE]"
+	is "${4:-}" true "  token by token: spread over ~$(((n - 1) * iv)) ms, not one burst"
+}
+
+# check_web_server NAME: what every web server in front of Venna must get
+# right, through $BASE_URL with $AUTH_A (model "m" on the mock, venna-1
+# on echo): the Authorization header reaches Venna, Venna's envelopes
+# and 404s, query strings, a chat completion, a stream that arrives as
+# it is made, bodies over the server's usual limits, chunked bodies, and
+# Venna's own 413.
+check_web_server() {
+	local name=$1 big
+	http GET "$BASE_URL/models" -H "$AUTH_A"
+	is "$HTTP_STATUS" 200 "GET /v1/models with a key: Authorization reaches Venna"
+	check "  lists venna-1" grep -q '"id":"venna-1"' <<<"$HTTP_BODY"
+	check "  carries x-request-id" grep -qi '^x-request-id: req_' \
+	    <<<"$HTTP_HEADERS"
+	http GET "$BASE_URL/models"
+	is "$HTTP_STATUS" 401 "no key: 401"
+	check "  Venna's envelope" is_envelope
+	http GET "$BASE_URL/models" -H "Authorization: Bearer vk_garbage"
+	is "$HTTP_STATUS" 401 "a malformed key: 401"
+	check "  invalid_api_key" is_envelope invalid_api_key
+	http GET "$BASE_URL/no/such/thing" -H "$AUTH_A"
+	is "$HTTP_STATUS" 404 "an unknown path under /v1: Venna's 404"
+	check "  unknown_url" is_envelope unknown_url
+	http GET "$BASE_URL/models?x=1&y=%2F" -H "$AUTH_A"
+	is "$HTTP_STATUS" 200 "a query string passes through"
+
+	web_chat -d "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"through $name\"}]}"
+	is "$HTTP_STATUS" 200 "a chat completion from the mock upstream"
+	check "  the reply" grep -q "\"content\":\"mock reply to: through $name\"" \
+	    <<<"$HTTP_BODY"
+
+	check_streaming m 10 100
+
+	# mod_fcgid's default FcgidMaxRequestLen (128 KiB) would answer 500.
+	big=$(head -c 600000 /dev/zero | tr '\0' 'a')
+	printf '{"model":"venna-1","messages":[{"role":"user","content":"%s"}]}' \
+	    "$big" > "$STACK/big.json"
+	web_chat --data-binary "@$STACK/big.json"
+	is "$HTTP_STATUS" 200 "a 600 KB body: 200"
+	check "  echoed whole" [ "${#HTTP_BODY}" -gt 600000 ]
+	web_chat -H 'Transfer-Encoding: chunked' --data-binary "@$STACK/big.json"
+	is "$HTTP_STATUS" 200 "the same body chunked (no Content-Length): 200"
+	head -c $((17 * 1024 * 1024)) /dev/zero > "$STACK/huge.bin"
+	web_chat --data-binary "@$STACK/huge.bin"
+	is "$HTTP_STATUS" 413 "a body over Venna's max_body reaches Venna: its 413"
+	check "  as an envelope" is_envelope
+}
+
+# jv EXPR: EXPR evaluated with b = JSON.parse($HTTP_BODY); strings raw,
+# everything else as JSON.
+jv() {
+	"$NODE" -e 'let b; try { b = JSON.parse(process.argv[1]); }
+catch (e) { console.log("<not JSON>"); process.exit(0); }
+let v; try { v = eval(process.argv[2]); } catch (e) { v = "<" + e.message + ">"; }
+console.log(typeof v === "string" ? v : JSON.stringify(v));' \
+	    "$HTTP_BODY" "$1"
+}
+
+# sql STATEMENT: run STATEMENT on the stack's database (require_sqlite3).
+sql() { "$SQLITE3_BIN" "$STACK/venna.db" "$1"; }
+
+# web_stack: the stack the web-server tests share, on $STACK: model "m"
+# on a mock upstream (priced), venna-1 on echo, the workspaces and keys
+# of stack_init.
+web_stack() {
+	start_mock || return 1
+	stack_conf "[upstream mock]
+base_url = $MOCK_URL/v1
+[model m]
+upstream = mock
+input_price = 1
+output_price = 2
+[model venna-1]
+upstream = echo"
+	stack_init
+}
+
+# check_shared_state NAME LOG...: after load.mjs wrote the request ids
+# it saw succeed to $STACK/ok.ids, the processes NAME spawned share
+# their state with vennactl run as the same user (ctl): every success
+# has its usage row, a key made or revoked by vennactl counts on every
+# process within a second, the database is intact and no key reached
+# the LOG files.
+check_shared_state() {
+	local name=$1 missing key out
+	shift
+	out=$(ctl usage --format csv 2>&1)
+	check "vennactl usage, as $name's user, reads the ledger" \
+	    grep -q '^alpha,' <<<"$out"
+	as_www "$SQLITE3_BIN" "$STACK/venna.db" \
+	    "SELECT request_id FROM usage WHERE model = 'm' AND status = 200" |
+	    sort > "$STACK/rows.ids"
+	sort -u "$STACK/ok.ids" > "$STACK/ok.sorted"
+	missing=$(comm -23 "$STACK/ok.sorted" "$STACK/rows.ids" | wc -l)
+	is "$missing" 0 "  every one of the $(grep -c . "$STACK/ok.sorted") completions the client saw has its usage row"
+
+	key=$(ctl key create alpha 2>/dev/null)
+	is "$(key_codes "$key")" "200:10 " "a key made by vennactl works at once"
+	ctl key revoke "$key" 2>/dev/null
+	sleep 1
+	is "$(key_codes "$key")" "401:10 " \
+	    "a key revoked by vennactl is refused by every process within a second"
+
+	check "integrity_check is ok" eval 'ctl db check >/dev/null'
+	if grep -qE "vk_[A-Za-z0-9]{12}_|$KEY_A|$KEY_B|Bearer " "$@"; then
+		not_ok "no key or Authorization value in $name's logs"
+	else
+		ok "no key or Authorization value in $name's logs"
+	fi
+}
+
+# key_codes KEY: the statuses of ten GET /v1/models with KEY, counted.
+key_codes() {
+	local i
+	for i in $(seq 1 10); do
+		curl -s -o /dev/null -w '%{http_code}\n' "$BASE_URL/models" \
+		    -H "Authorization: Bearer $1"
+	done | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }'
+}
+
+# web_chat CURL-ARGS...: POST /v1/chat/completions with $AUTH_A.
+web_chat() {
+	http POST "$BASE_URL/chat/completions" -H "$AUTH_A" \
+	    -H 'content-type: application/json' "$@"
+}
+
+# batch_stack: the stack tests/node/batches.test.mjs expects, on
+# $STACK: two mock upstreams (m-mock priced, m-slow 300 ms a request,
+# two lines at a time), the echo model (m-echo), the workspaces of
+# stack_init and a third, gamma (KEY_C).
+batch_stack() {
+	start_mock latency=300 || return 1
+	SLOW_URL=$MOCK_URL
+	start_mock || return 1
+	stack_conf "[upstream mock]
+base_url = $MOCK_URL/v1
+[upstream slow]
+base_url = $SLOW_URL/v1
+[upstream echo]
+type = echo
+[model m-mock]
+upstream = mock
+input_price = 1
+output_price = 2
+[model m-slow]
+upstream = slow
+batch_concurrency = 2
+[model m-echo]
+upstream = echo"
+	stack_init || return 1
+	"$VENNACTL" -c "$STACK/venna.conf" workspace create gamma >/dev/null &&
+	KEY_C=$("$VENNACTL" -c "$STACK/venna.conf" key create gamma \
+	    --name t 2>/dev/null) || return 1
+	export KEY_C VENNA_CONF="$STACK/venna.conf"
 }

@@ -11,14 +11,16 @@
 
 static int tap_n, tap_failed;
 
+/* The condition is evaluated once: it may have side effects. */
 #define ok(cond, ...) do {						\
+	int tap_c = (cond) ? 1 : 0;					\
 	tap_n++;							\
-	if (!(cond))							\
+	if (!tap_c)							\
 		tap_failed++;						\
-	printf("%sok %d - ", (cond) ? "" : "not ", tap_n);		\
+	printf("%sok %d - ", tap_c ? "" : "not ", tap_n);		\
 	printf(__VA_ARGS__);						\
 	printf("\n");							\
-	if (!(cond))							\
+	if (!tap_c)							\
 		printf("#   failed at %s:%d\n", __FILE__, __LINE__);	\
 } while (0)
 

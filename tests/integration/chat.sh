@@ -11,8 +11,7 @@
 require nginx "$NGINX_BIN"
 require node "$NODE"
 require curl "$(command -v curl)"
-: "${SQLITE3_BIN:=$(command -v sqlite3)}"
-require sqlite3 "$SQLITE3_BIN"
+require_sqlite3
 require mock_upstream "$MOCK_UPSTREAM"
 
 stack_new
@@ -139,16 +138,6 @@ post() {
 chat() { post /chat/completions "$@"; }
 # A call that reached a model: one usage row is due.
 billed() { echo "$RID" >> "$STACK/rids"; }
-
-# jv EXPR: EXPR evaluated with b = JSON.parse($HTTP_BODY); strings raw,
-# everything else as JSON.
-jv() {
-	"$NODE" -e 'let b; try { b = JSON.parse(process.argv[1]); }
-catch (e) { console.log("<not JSON>"); process.exit(0); }
-let v; try { v = eval(process.argv[2]); } catch (e) { v = "<" + e.message + ">"; }
-console.log(typeof v === "string" ? v : JSON.stringify(v));' \
-	    "$HTTP_BODY" "$1"
-}
 
 # The SSE body in $STACK/post.out, summarised as s for sse EXPR:
 # s.data (data events but [DONE]), s.done, s.afterDone, s.comments,

@@ -7,8 +7,7 @@
 
 require nginx "$NGINX_BIN"
 require node "$NODE"
-: "${SQLITE3_BIN:=$(command -v sqlite3)}"
-require sqlite3 "$SQLITE3_BIN"
+require_sqlite3
 
 stack_new
 start_mock latency=20 || { echo "Bail out! mock"; exit 1; }

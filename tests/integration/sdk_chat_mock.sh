@@ -9,10 +9,7 @@
 require nginx "$NGINX_BIN"
 require node "$NODE"
 require mock_upstream "$MOCK_UPSTREAM"
-if [ ! -d "$top_srcdir/tests/node/node_modules/openai" ] &&
-    [ ! -f "${VENNA_OPENAI_SDK:-}" ]; then
-	require "the openai npm package (tests/node)" ""
-fi
+require_sdk
 
 stack_new
 UPKEY="sk-up-$RANDOM$RANDOM-sdk"
@@ -48,4 +45,4 @@ upstream_model = gpt-mock"
 stack_init || { echo "Bail out! stack_init"; exit 1; }
 start_venna -w 2 -t 8 || { echo "Bail out! venna-fcgi"; exit 1; }
 start_nginx || { echo "Bail out! nginx"; exit 1; }
-cd "$top_srcdir/tests/node" && "$NODE" --test-reporter=tap chat_mock.test.mjs
+run_sdk chat_mock.test.mjs

@@ -5,14 +5,11 @@
 
 require nginx "$NGINX_BIN"
 require node "$NODE"
-if [ ! -d "$top_srcdir/tests/node/node_modules/openai" ] &&
-    [ ! -f "${VENNA_OPENAI_SDK:-}" ]; then
-	require "the openai npm package (tests/node)" ""
-fi
+require_sdk
 
 stack_new
 stack_conf
 stack_init || { echo "Bail out! stack_init"; exit 1; }
 start_venna -w 2 -t 8 || { echo "Bail out! venna-fcgi"; exit 1; }
 start_nginx || { echo "Bail out! nginx"; exit 1; }
-cd "$top_srcdir/tests/node" && "$NODE" --test-reporter=tap run.mjs
+run_sdk run.mjs

@@ -5,3 +5,4 @@
 // BASE_URL, KEY_A and KEY_B (keys of two workspaces), MOCK_URL.
 import './models.test.mjs';
 import './chat.test.mjs';
+import './files.test.mjs';

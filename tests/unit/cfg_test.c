@@ -46,6 +46,7 @@ main(void)
 		return done_testing();
 	is_int(c->max_body, 16 << 20, "default max_body is 16m");
 	is_int(c->max_json_depth, 64, "default JSON depth");
+	is_int(c->batch_price_pct, 50, "batch price factor 0.5 is 50%");
 	is_int(c->nmodels, 1, "without models the demo model is served");
 	is_str(c->models[0].name, "venna-1", "demo model name");
 	is_str(c->upstreams[c->models[0].routes[0].upstream].name, "echo",
@@ -164,6 +165,10 @@ main(void)
 	bad("[server\n", ":1: expected \"[section]\"", "broken header");
 	bad("[server]\nlog_level = loud\n", "log_level", "bad log level");
 	bad("[server]\nbase_path = /a/\n", "base_path", "base_path slash");
+	bad("[server]\nbatch_price_factor = 0.555\n", "batch_price_factor",
+	    "factor with three decimals");
+	bad("[server]\nbatch_price_factor = 11\n", "batch_price_factor",
+	    "factor over 10");
 	{
 		static const char nul[] = "[server]\n\0x = 1\n";
 

@@ -23,22 +23,9 @@
 #include "store.h"
 #include "workspace.h"
 #include "../tap.h"
+#include "test_cfg.h"
 
 static char	 dir[] = "/tmp/venna-store-test.XXXXXX";
-
-static struct cfg *
-make_cfg(void)
-{
-	char	 text[512], err[512];
-	struct cfg *c;
-
-	snprintf(text, sizeof(text), "[server]\ndatabase = %s/v.db\n", dir);
-	c = cfg_parse(text, strlen(text), "/nonexistent/venna.conf", 0, err,
-	    sizeof(err));
-	if (c == NULL)
-		printf("# %s\n", err);
-	return c;
-}
 
 static int
 count_rows(struct db *db, const char *sql)
@@ -69,7 +56,7 @@ main(void)
 	int			 i, status, all = 1;
 
 	if (mkdtemp(dir) == NULL || !ids_init() ||
-	    (cfg = make_cfg()) == NULL) {
+	    (cfg = test_cfg("[server]\ndatabase = %s/v.db\n", dir)) == NULL) {
 		printf("Bail out! cannot set up\n");
 		return 1;
 	}
