@@ -121,6 +121,7 @@ reason(int status)
 	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
+	case 507: return "Insufficient Storage";
 	default: return status < 400 ? "OK" : "Error";
 	}
 }
@@ -402,9 +403,9 @@ error_envelope(struct buf *b, const struct fault *f)
 }
 
 /*
- * Send r's failure as an error response.  A 409 or 501 tells the SDKs
- * not to retry (they would, by default); a 405 lists what is allowed; a
- * 401 names the scheme; Retry-After is passed on when known.
+ * Send r's failure as an error response.  A 409, 501 or 507 tells the
+ * SDKs not to retry (they would, by default); a 405 lists what is
+ * allowed; a 401 names the scheme; Retry-After is passed on when known.
  */
 enum vn_err
 resp_error(struct req *r)
@@ -424,8 +425,11 @@ resp_error(struct req *r)
 		buf_free(&b);
 		return rc;
 	}
-	/* The SDKs retry 409 and every 5xx unless told not to. */
-	if (status == 409 || status == 501)
+	/*
+	 * The SDKs retry 409 and every 5xx unless told not to; a conflict,
+	 * a missing feature or a full disk stays so on a retry.
+	 */
+	if (status == 409 || status == 501 || status == 507)
 		snprintf(extra, sizeof(extra), "x-should-retry: false\r\n");
 	else if (status == 401)
 		snprintf(extra, sizeof(extra), "WWW-Authenticate: Bearer\r\n");

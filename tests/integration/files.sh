@@ -420,6 +420,7 @@ check "  with Content-Length" grep -qi '^content-length: 8448$' <<<"$H"
 check "  Content-Type" grep -qi '^content-type: application/octet-stream$' <<<"$H"
 check "  and Venna's Content-Disposition" \
     grep -q '^Content-Disposition: attachment; filename="bytes.bin"' <<<"$H"
+check "  and Venna's x-request-id" grep -q '^x-request-id: req_' <<<"$H"
 R=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' -r 100-199 \
     -H "Authorization: Bearer $KEY_A" "$BASE_URL/files/$A_ID/content")
 is "$R" "206 100" "  and Range requests"
@@ -495,6 +496,8 @@ data_dir = $SMALL"
 	    "507/server_error/insufficient_storage" \
 	    "  507 insufficient_storage, server_error"
 	check "  an envelope" is_envelope
+	check "  with x-should-retry: false (the SDKs would resend it)" \
+	    grep -qi '^x-should-retry: false$' <<<"$HTTP_HEADERS"
 	check "  no temporary file left" no_temp "$SMALL"
 	check "  no content left" test -z "$(find "$SMALL" -type f)"
 	up -F purpose=user_data -F "file=@$STACK/bytes.bin"
