@@ -588,6 +588,28 @@ key_codes() {
 	done | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }'
 }
 
+# responses_stack: the stack tests/node/responses.test.mjs expects, on
+# $STACK: venna-1 on echo, m-mock on a mock upstream, m-slow on the same
+# mock answering after 4 s, the workspaces of stack_init; MOCK_URL
+# exported.
+responses_stack() {
+	start_mock || return 1
+	export MOCK_URL
+	stack_conf "[upstream echo]
+type = echo
+[upstream mock]
+base_url = $MOCK_URL/v1
+[model venna-1]
+upstream = echo
+[model m-mock]
+upstream = mock
+upstream_model = gpt-mock
+[model m-slow]
+upstream = mock
+upstream_model = gpt-mock?latency=4000"
+	stack_init
+}
+
 # web_chat CURL-ARGS...: POST /v1/chat/completions with $AUTH_A.
 web_chat() {
 	http POST "$BASE_URL/chat/completions" -H "$AUTH_A" \

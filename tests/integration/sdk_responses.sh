@@ -11,21 +11,7 @@ require mock_upstream "$MOCK_UPSTREAM"
 require_sdk
 
 stack_new
-start_mock || { echo "Bail out! mock_upstream"; exit 1; }
-export MOCK_URL
-stack_conf "[upstream echo]
-type = echo
-[upstream mock]
-base_url = $MOCK_URL/v1
-[model venna-1]
-upstream = echo
-[model m-mock]
-upstream = mock
-upstream_model = gpt-mock
-[model m-slow]
-upstream = mock
-upstream_model = gpt-mock?latency=4000"
-stack_init || { echo "Bail out! stack_init"; exit 1; }
+responses_stack || { echo "Bail out! the stack"; exit 1; }
 start_venna -w 2 -t 8 || { echo "Bail out! venna-fcgi"; exit 1; }
 start_nginx || { echo "Bail out! nginx"; exit 1; }
 run_sdk responses.test.mjs
