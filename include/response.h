@@ -37,6 +37,7 @@ struct rawout {
 	int		 fd;
 	unsigned	 request_id;
 	struct buf	 q;		/* framed bytes not yet written */
+	size_t		 open;		/* length of the record ending q */
 	int		 failed;	/* the client left or stopped reading */
 	int		 listed;	/* on the pump's retry list */
 	struct rawout	*next;

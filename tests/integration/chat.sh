@@ -637,6 +637,14 @@ billed
 is "$HTTP_STATUS/$(jv 'b.error.code')" "502/upstream_error" \
     "an answer over max_upstream_response (256k): 502"
 
+# Stream events of ~120 KB each, written in pieces: each spans several
+# FastCGI records (at most 65,535 bytes) and must arrive whole.
+chat '{"model":"m-ok","messages":[{"role":"user","content":"big"}],"stream":true,"mock":{"chunks":2,"bytes":240000,"split":1}}'
+billed
+is "$HTTP_STATUS/$(sse '[s.chunks[0], s.content[0].length, s.content[0].slice(0, 18), /^ x+$/.test(s.content[0].slice(18)), s.done, s.bad]')" \
+    '200/[2,240000,"mock reply to: big",true,true,0]' \
+    "events of 120 KB: relayed whole across FastCGI records"
+
 # A stream cut mid-event after two content chunks.
 chat '{"model":"m-ok","messages":[{"role":"user","content":"cut me off"}],"stream":true,"mock":{"chunks":4,"cut":2}}'
 billed
