@@ -7,14 +7,16 @@
  *   <shard>/<file id>     complete contents; shard = the id's first two
  *                         random characters, so no directory holds more
  *                         than 1/3844th of the files
+ *   .orphan-sweep         where the hourly walk for contents without a
+ *                         row stands (orphans.c)
  *
  * The write path is: write (with writeback started every few MiB, so
  * the final fsync has little left to do and an upload never piles up
  * dirty pages), fsync the file, rename it into its shard, fsync the
  * shard.  Only then does the caller insert the row, so a row never
  * names missing or partial content.  A crash can leave a temp file or
- * an unnamed content; the first is reclaimed by filestore_purge(), the
- * second wastes space but is never served.
+ * an unnamed content, never served; filestore_purge() reclaims the
+ * first, and the second in its hourly walk (orphans.c).
  *
  * Every name used here is made by Venna: ids are checked against their
  * shape before they become a path, and everything is opened relative
@@ -42,6 +44,7 @@
 #include "filestore.h"
 #include "ids.h"
 #include "log.h"
+#include "orphans.h"
 
 #define TMP_DIR		"tmp"
 #define TMP_PREFIX	"up-"
@@ -682,8 +685,9 @@ out:
  * expired files, removes the content and rows of files deleted or
  * expired at least FILESTORE_GRACE seconds ago (so a listing paging
  * past a just-deleted file, or a download just handed to the web
- * server, still finds it), and removes abandoned uploads.  Each step
- * is idempotent: a killed run is simply run again.  Fills *out.
+ * server, still finds it), removes abandoned uploads and, once an hour,
+ * contents that no row names.  Each step is idempotent: a killed run is
+ * simply run again.  Fills *out.
  * Returns VN_OK, or VN_ESTORE if the database could not be used at all.
  */
 enum vn_err
@@ -700,9 +704,12 @@ filestore_purge(const struct cfg *cfg, struct db *db, long budget_ms,
 	out->reclaimed = purge_deleted(cfg, db, now, deadline,
 	    &out->incomplete);
 	out->temps = purge_temps(cfg, now, deadline, &out->incomplete);
-	if (out->expired + out->reclaimed + out->temps > 0)
+	out->orphans = orphans_sweep(cfg, db, now, deadline,
+	    &out->incomplete);
+	if (out->expired + out->reclaimed + out->temps + out->orphans > 0)
 		log_info("files: %zu expired, %zu reclaimed, %zu abandoned "
-		    "uploads removed%s", out->expired, out->reclaimed,
-		    out->temps, out->incomplete ? " (out of time)" : "");
+		    "uploads and %zu orphaned contents removed%s",
+		    out->expired, out->reclaimed, out->temps, out->orphans,
+		    out->incomplete ? " (out of time)" : "");
 	return VN_OK;
 }

@@ -228,6 +228,9 @@ const char *const sql_text[STMT__MAX] = {
 	    " ORDER BY seq LIMIT ?2",
 	[STMT_FILE_FORGET] =
 	    "DELETE FROM files WHERE seq = ?1 AND deleted_at IS NOT NULL",
+	/* venna-batch: does any row, deleted or not, name this content? */
+	[STMT_FILE_KNOWN] =
+	    "SELECT 1 FROM files WHERE id = ?1",
 #undef FILE_VISIBLE
 #undef FILE_COLS
 

@@ -5,7 +5,8 @@
  * exactly one complete file or nothing (commit, abort, a write that
  * fails, a bad id).  Content-Disposition can never carry CR, LF or a
  * quote.  filestore_purge() reclaims deleted and expired files after
- * their grace, and abandoned uploads after an hour, and nothing else.
+ * their grace, abandoned uploads after an hour and, in an hourly walk,
+ * contents that no row names, and nothing else.
  */
 #include "config.h"
 
@@ -29,6 +30,7 @@
 #include "files.h"
 #include "filestore.h"
 #include "ids.h"
+#include "orphans.h"
 #include "workspace.h"
 #include "../tap.h"
 #include "test_cfg.h"
@@ -396,6 +398,102 @@ purge(const struct cfg *cfg)
 	db_close(db);
 }
 
+/* Set the mtime of data_dir/REL to `age` seconds ago. */
+static int
+age(const char *rel, time_t secs)
+{
+	struct timespec	 t[2];
+	char		 path[1024];
+
+	snprintf(path, sizeof(path), "%s/files/%s", dir, rel);
+	t[0].tv_sec = t[1].tv_sec = time(NULL) - secs;
+	t[0].tv_nsec = t[1].tv_nsec = 0;
+	return utimensat(AT_FDCWD, path, t, 0) == 0;
+}
+
+/* Write the sweep's state file, data_dir/.orphan-sweep. */
+static void
+sweep_state(long long began, int next)
+{
+	char	 path[1024];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/files/.orphan-sweep", dir);
+	if ((f = fopen(path, "w")) != NULL) {
+		fprintf(f, "%lld %d\n", began, next);
+		fclose(f);
+	}
+}
+
+static void
+orphans(const struct cfg *cfg)
+{
+	struct filestore_purged p;
+	struct db	*db;
+	char		 err[256], ws[WS_ID_LEN + 1], id[3][FILE_ID_LEN + 1];
+	char		 rel[64], stray[64];
+	FILE		*f;
+	time_t		 old = FILESTORE_TMP_AGE + 60;
+	int		 i, shard;
+
+	db = db_open(cfg, 0, err, sizeof(err));
+	i = db != NULL && ws_create(db, "o", ws) == VN_OK;
+	ok(i, "orphans: a database");
+	if (!i)
+		return;
+	for (i = 0; i < 3; i++) {
+		filestore_id_new(id[i]);
+		store(cfg, id[i], 10, 'o');
+	}
+	row(db, ws, id[0], 0, 0);	/* known, old */
+	/* id[1]: no row, old: the orphan.  id[2]: no row, young. */
+	for (i = 0; i < 2; i++) {
+		snprintf(rel, sizeof(rel), "%.2s/%s", id[i] + 5, id[i]);
+		ok(age(rel, old), "  content %d made %lld s old", i,
+		    (long long)old);
+	}
+	/* A name Venna never makes is never touched. */
+	snprintf(stray, sizeof(stray), "%.2s/notes.txt", id[1] + 5);
+	snprintf(rel, sizeof(rel), "%s/files/%s", dir, stray);
+	if ((f = fopen(rel, "w")) != NULL)
+		fclose(f);
+	age(stray, old);
+
+	sweep_state(time(NULL) - 60, 0);	/* a walk ended a minute ago */
+	i = filestore_purge(cfg, db, 10000, &p) == VN_OK;
+	ok(i && p.orphans == 0 && exists(id[1]),
+	    "a walk done within the hour: no other (got %zu)", p.orphans);
+
+	sweep_state(time(NULL) - ORPHANS_EVERY - 1, 0);
+	i = filestore_purge(cfg, db, 10000, &p) == VN_OK;
+	ok(i && p.orphans == 1 && !p.incomplete,
+	    "an hour later: one orphan removed (got %zu)", p.orphans);
+	ok(exists(id[0]) && !exists(id[1]) && exists(id[2]),
+	    "  the old content without a row is gone; with a row, or young, "
+	    "kept");
+	snprintf(rel, sizeof(rel), "%s/files/%s", dir, stray);
+	ok(access(rel, F_OK) == 0, "  a name that is not a file id is kept");
+	is_int(rows(db), 5, "  no row touched");
+
+	/* A walk cut short resumes at its shard. */
+	snprintf(rel, sizeof(rel), "%.2s/%s", id[2] + 5, id[2]);
+	age(rel, old);
+	shard = (int)(strchr(base62, id[2][5]) - base62) * 62 +
+	    (int)(strchr(base62, id[2][6]) - base62);
+	sweep_state(time(NULL) - 60, shard + 1);
+	i = filestore_purge(cfg, db, 10000, &p) == VN_OK;
+	ok(i && exists(id[2]), "a walk resumed past a shard leaves it");
+	sweep_state(time(NULL) - 60, shard);
+	i = filestore_purge(cfg, db, 10000, &p) == VN_OK;
+	ok(i && p.orphans == 1 && !exists(id[2]),
+	    "a walk resumed at a shard sweeps it");
+	sweep_state(time(NULL) - 60, shard);
+	i = filestore_purge(cfg, db, 0, &p) == VN_OK;
+	ok(i && p.incomplete, "no time left: the walk waits for the next "
+	    "pass");
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -413,6 +511,7 @@ main(void)
 	ids();
 	write_path(cfg);
 	purge(cfg);
+	orphans(cfg);
 	cfg_free(cfg);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
