@@ -173,14 +173,13 @@ orphans_sweep(const struct cfg *cfg, struct db *db, time_t now,
 {
 	long long	 began;
 	size_t		 total = 0;
-	int		 top = -1, tmpfd = -1, next, failed = 0;
+	int		 top = -1, next, failed = 0;
 
 	if ((top = open(cfg->data_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		goto out;		/* nothing stored yet */
 	/* Every content passed through tmp: none there, none at all. */
-	if ((tmpfd = openat(top, "tmp", O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if (faccessat(top, "tmp", F_OK, AT_SYMLINK_NOFOLLOW) == -1)
 		goto out;
 	state_read(top, &began, &next);
 	if (next == 0) {
@@ -199,8 +198,6 @@ orphans_sweep(const struct cfg *cfg, struct db *db, time_t now,
 	}
 	state_write(top, began, next >= SHARDS ? 0 : next);
 out:
-	if (tmpfd != -1)
-		close(tmpfd);
 	if (top != -1)
 		close(top);
 	return total;

@@ -18,8 +18,7 @@ start_venna -w 2 -t 8 || { echo "Bail out! venna-fcgi"; exit 1; }
 start_nginx || { echo "Bail out! nginx"; exit 1; }
 export VENNA_BATCH
 
-(cd "$top_srcdir/tests/node" &&
-    "$NODE" --test-reporter=tap batches.test.mjs) | sed 's/^/    /'
+run_sdk batches.test.mjs | sed 's/^/    /'
 sdk=${PIPESTATUS[0]}
 is "$sdk" 0 "the SDK's batch tests pass"
 

@@ -34,8 +34,7 @@ stack_for() {
 	chmod 755 "$STACK/bin/venna-batch-www"
 	export VENNA_BATCH="$STACK/bin/venna-batch-www"
 	"$@" || { echo "# $1 failed"; exit 2; }
-	(cd "$top_srcdir/tests/node" &&
-	    "$NODE" --test-reporter=tap batches.test.mjs) | sed 's/^/    /'
+	run_sdk batches.test.mjs | sed 's/^/    /'
 	[ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
 	[ "$(id -u)" -ne 0 ] ||
 	    [ -z "$(find "$STACK/files" "$STACK/ledger" -user root)" ] ||
