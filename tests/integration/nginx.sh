@@ -134,9 +134,11 @@ check "  across $recycled recycled workers" [ "$recycled" -ge 20 ]
 
 integrity() { "$VENNACTL" -c "$STACK/venna.conf" db check >/dev/null; }
 check "integrity_check is ok" integrity
-if grep -rqE "vk_[A-Za-z0-9]{12}_|$KEY_A|$KEY_B|Bearer" "$STACK"/*.log \
-    "$STACK"/nginx/*.log; then
+secret_re="vk_[A-Za-z0-9]{12}_|$KEY_A|$KEY_B|Bearer"
+if grep -rqE "$secret_re" "$STACK"/*.log "$STACK"/nginx/*.log; then
 	not_ok "no key or Authorization value in any log"
+	grep -rnoE ".{0,80}($secret_re).{0,20}" "$STACK"/*.log \
+	    "$STACK"/nginx/*.log | head -n 5 | sed 's/^/# found: /'
 else
 	ok "no key or Authorization value in any log"
 fi
