@@ -206,7 +206,8 @@ check_create(struct req *r, struct db *db, const char **file,
     const char **endpoint, int64_t *expiry)
 {
 	sqlite3_stmt	*st;
-	const char	*window = NULL, *purpose;
+	const char	*window = NULL;
+	char		 purpose[32];
 	int		 rc;
 
 	if (jsonx_string(r->json, "input_file_id", NULL, 1, VN_MAX_ID, file,
@@ -241,9 +242,11 @@ check_create(struct req *r, struct db *db, const char **file,
 		return req_fail(r, VN_ENOTFOUND, "input_file_id", NULL,
 		    "No such File object: %.80s", *file);
 	}
-	purpose = (const char *)sqlite3_column_text(st, 0);
-	rc = strcmp(purpose, "batch") == 0;
+	/* Copied: the column's text is gone once the statement resets. */
+	snprintf(purpose, sizeof(purpose), "%s",
+	    (const char *)sqlite3_column_text(st, 0));
 	sqlite3_reset(st);
+	rc = strcmp(purpose, "batch") == 0;
 	if (!rc)
 		return req_fail(r, VN_EINVAL, "input_file_id", "invalid_value",
 		    "File %.80s was uploaded with purpose '%s'; a batch's "

@@ -292,6 +292,9 @@ test('create checks its fields', async () => {
 	    endpoint: '/v1/chat/completions', completion_window: '24h' }));
 	assert.ok(e instanceof OpenAI.BadRequestError, `got ${e}`);
 	assert.equal(e.param, 'input_file_id');
+	// The message names the file's real purpose, byte for byte.
+	assert.equal(e.error.message, `File ${up.id} was uploaded with ` +
+	    "purpose 'user_data'; a batch's input file needs purpose 'batch'.");
 
 	const ok = await c.batches.create({ input_file_id: f.id,
 	    endpoint: '/v1/chat/completions', completion_window: '24h',
