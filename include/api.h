@@ -1,7 +1,7 @@
 /*
  * api.h: the handlers of the route table, one section per api_*.c file.
  * A handler answers the request itself and returns VN_OK, or returns an
- * error (with req_fail() details) for the dispatcher to report.
+ * error (with its details in c->fault) for the dispatcher to report.
  */
 #ifndef API_H
 #define API_H
@@ -9,35 +9,31 @@
 #include "venna.h"
 
 /* api_batches.c */
-enum vn_err	api_batches_create(struct req *);
-enum vn_err	api_batches_list(struct req *);
-enum vn_err	api_batches_get(struct req *);
-enum vn_err	api_batches_cancel(struct req *);
+enum vn_err	api_batches_create(struct ctx *);
+enum vn_err	api_batches_list(struct ctx *);
+enum vn_err	api_batches_get(struct ctx *);
+enum vn_err	api_batches_cancel(struct ctx *);
 
 /* api_chat.c */
-struct call_spec;
-struct relay;
-enum vn_err	api_chat_completions(struct req *);
-enum vn_err	api_embeddings(struct req *);
-enum vn_err	api_chat_echo(struct req *, struct relay *,
-		    const struct call_spec *);
+enum vn_err	api_chat_completions(struct ctx *);
+enum vn_err	api_embeddings(struct ctx *);
 
 /* api_files.c */
-enum vn_err	api_files_create(struct req *);
-enum vn_err	api_files_list(struct req *);
-enum vn_err	api_files_get(struct req *);
-enum vn_err	api_files_delete(struct req *);
-enum vn_err	api_files_content(struct req *);
+enum vn_err	api_files_create(struct ctx *);
+enum vn_err	api_files_list(struct ctx *);
+enum vn_err	api_files_get(struct ctx *);
+enum vn_err	api_files_delete(struct ctx *);
+enum vn_err	api_files_content(struct ctx *);
 
 /* api_models.c */
-enum vn_err	api_models_list(struct req *);
-enum vn_err	api_models_get(struct req *);
+enum vn_err	api_models_list(struct ctx *);
+enum vn_err	api_models_get(struct ctx *);
 
 /* api_responses.c */
-enum vn_err	api_responses_create(struct req *);
-enum vn_err	api_responses_get(struct req *);
-enum vn_err	api_responses_delete(struct req *);
-enum vn_err	api_responses_cancel(struct req *);
-enum vn_err	api_responses_input_items(struct req *);
+enum vn_err	api_responses_create(struct ctx *);
+enum vn_err	api_responses_get(struct ctx *);
+enum vn_err	api_responses_delete(struct ctx *);
+enum vn_err	api_responses_cancel(struct ctx *);
+enum vn_err	api_responses_input_items(struct ctx *);
 
 #endif /* API_H */

@@ -14,13 +14,12 @@
 
 struct background;
 struct runner;
-struct worker_thread;
 
 struct background *background_new(const struct cfg *, struct store *);
 int		 background_submit(struct background *, int64_t seq);
 void		 background_stop(struct background *, long long deadline_ms);
 enum vn_err	 background_run(const struct cfg *, struct store *,
-		    struct worker_thread *, int64_t seq, const char *owner);
+		    void **upstream, int64_t seq, const char *owner);
 enum vn_err	 background_recover_task(struct runner *);
 
 #endif /* BACKGROUND_H */

@@ -12,6 +12,8 @@
 #include "workspace.h"
 
 #define BATCH_CUSTOM_ID_MAX	512
+#define BATCH_MAX_LINES		50000
+#define BATCH_LEASE_S		60	/* a runner's hold, renewed */
 
 struct cfg_model;
 struct runner;
@@ -39,6 +41,7 @@ enum vn_err	 batch_finish(struct runner *, struct batch_state *,
 		    const char *end);
 int		 batch_to_finalizing(struct runner *, struct batch_state *);
 int		 batch_cancelling(struct runner *, struct batch_state *);
+int		 batch_lease(struct runner *, int64_t seq, int release);
 char		*batch_error_line(const char *custom_id, const char *code,
 		    const char *message);
 

@@ -26,5 +26,7 @@ enum vn_err	 buf_add_json_string(struct buf *, const char *, size_t);
 const char	*buf_cstr(const struct buf *);
 char		*buf_steal(struct buf *);
 void		 buf_consume(struct buf *, size_t);
+enum vn_err	 buf_add_list_end(struct buf *, const char *first,
+		    const char *last, int more);
 
 #endif /* BUF_H */

@@ -22,18 +22,18 @@ struct call_spec {
 	struct json_object	*body;		/* rewritten, then sent */
 	int			 stream;
 	/* Answer in-process (the echo upstream), through the relay. */
-	enum vn_err		(*local)(struct req *, struct relay *,
+	enum vn_err		(*local)(struct ctx *, struct relay *,
 				    const struct call_spec *);
 	/*
 	 * A non-streamed answer (in the relay's body, billed) goes here
 	 * instead of to the client; NULL sends it as it is.
 	 */
-	enum vn_err		(*deliver)(struct req *, struct relay *,
+	enum vn_err		(*deliver)(struct ctx *, struct relay *,
 				    void *);
 	void			*deliver_arg;
 };
 
-enum vn_err	call_model(struct req *, struct relay *,
+enum vn_err	call_model(struct ctx *, struct relay *,
 		    const struct call_spec *);
 void		call_strip_routing_fields(struct json_object *);
 

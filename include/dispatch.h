@@ -1,6 +1,6 @@
 /*
  * dispatch.h: serve one FastCGI request from start to finish: parse,
- * route, authenticate, read the body, run the handler, report errors,
+ * authenticate, route, read the body, run the handler, report errors,
  * log one line.
  */
 #ifndef DISPATCH_H
@@ -9,17 +9,17 @@
 #include "venna.h"
 
 struct FCGX_Request;
-struct worker_thread;
 
-struct dispatch_ctx {
+/* What every request of a worker process shares. */
+struct dispatch_env {
 	const struct cfg	*cfg;
 	struct store		*store;
 	const unsigned char	*pepper;
 	struct background	*background;
+	struct pump		*pump;
 };
 
-void		dispatch(struct FCGX_Request *, const struct dispatch_ctx *,
-		    struct worker_thread *);
-enum vn_err	dispatch_captured(struct req *, enum vn_err (*)(struct req *));
+void	dispatch(struct FCGX_Request *, const struct dispatch_env *,
+	    void **upstream);
 
 #endif /* DISPATCH_H */

@@ -41,7 +41,6 @@ struct filestore_purged {
 	size_t		 expired;	/* rows hidden at their expiry */
 	size_t		 reclaimed;	/* contents removed with their rows */
 	size_t		 temps;		/* abandoned temporary files removed */
-	size_t		 orphans;	/* contents without a row removed */
 	int		 incomplete;	/* the time budget ran out */
 };
 

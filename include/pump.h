@@ -9,7 +9,7 @@
 #include "venna.h"
 
 struct pump;
-struct rawout;
+struct fcgi_out;
 
 /*
  * Called about every PUMP_TICK_MS for each transfer under way, in the
@@ -22,7 +22,7 @@ typedef int (*pump_tick_fn)(void *arg);
 struct pump	*pump_start(void);
 void		 pump_stop(struct pump *);
 int		 pump_run(struct pump *, void *easy, pump_tick_fn, void *arg,
-		    struct rawout *, int *aborted_by_tick);
-void		 pump_want_flush(struct pump *, struct rawout *);
+		    struct fcgi_out *, int *aborted_by_tick);
+void		 pump_want_flush(struct pump *, struct fcgi_out *);
 
 #endif /* PUMP_H */

@@ -10,7 +10,7 @@
 #include "buf.h"
 #include "sse.h"
 
-struct req;
+struct ctx;
 
 /*
  * Where a stream's chunks go instead of the client (the Responses API
@@ -25,7 +25,7 @@ struct relay_sink {
 };
 
 struct relay {
-	struct req	*r;
+	struct ctx	*c;
 	int		 stream;
 	int		 client_usage;	/* the client asked for usage */
 	long		 keepalive_ms;
@@ -51,7 +51,7 @@ struct relay {
 	long long	 last_write_ms;
 };
 
-void		relay_init(struct relay *, struct req *, int stream,
+void		relay_init(struct relay *, struct ctx *, int stream,
 		    int client_usage);
 void		relay_attempt(struct relay *);
 void		relay_free(struct relay *);

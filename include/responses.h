@@ -17,7 +17,7 @@
 struct json_object;
 
 /* One response to run; the caller fills the first part. */
-struct resp_run {
+struct responses_turn {
 	struct json_object	*req;		/* checked create request */
 	const char		*request_text;	/* req as stored */
 	const char		*model;		/* as the client named it */
@@ -32,7 +32,7 @@ struct resp_run {
 	const char		*owner;		/* background: its holder */
 
 	/* the run's own */
-	struct req		*r;
+	struct ctx		*c;
 	struct respconv_stream	 s;
 	int			 s_live;
 	struct buf		 terminal;	/* the last event, held */
@@ -40,11 +40,11 @@ struct resp_run {
 	int			 stored;
 };
 
-enum vn_err	 responses_run(struct req *, struct resp_run *);
-void		 resp_run_free(struct resp_run *);
-void		 responses_row(struct resp_new *, const struct req *,
-		    const struct resp_run *);
-struct json_object *responses_object(const struct resp_row *,
+enum vn_err	 responses_run(struct ctx *, struct responses_turn *);
+void		 responses_turn_free(struct responses_turn *);
+void		 responses_row(struct respstore_new *, const struct ctx *,
+		    const struct responses_turn *);
+struct json_object *responses_object(const struct respstore_row *,
 		    struct json_object **req);
 
 #endif /* RESPONSES_H */

@@ -14,16 +14,16 @@
 #include "apikey.h"
 #include "workspace.h"
 
-#define RESP_CHAIN_MAX		10000	/* turns read back */
-#define RESP_ITEMS_MAX		100	/* input_items limit */
-#define RESP_LEASE_S		60	/* a runner's hold, renewed */
+#define RESPSTORE_CHAIN_MAX		10000	/* turns read back */
+#define RESPSTORE_ITEMS_MAX		100	/* input_items limit */
+#define RESPSTORE_LEASE_S		60	/* a runner's hold, renewed */
 
 struct buf;
 struct fault;
 struct json_object;
 
 /* A stored response; the strings it owns are NULL where the column is. */
-struct resp_row {
+struct respstore_row {
 	int64_t		 seq;
 	char		 id[VN_MAX_ID + 1];
 	char		 workspace_id[WS_ID_LEN + 1];
@@ -42,7 +42,7 @@ struct resp_row {
 };
 
 /* A response's end, or its first state. */
-struct resp_state {
+struct respstore_state {
 	const char	*status;
 	const char	*output;	/* JSON texts, or NULL */
 	const char	*usage;
@@ -52,7 +52,7 @@ struct resp_state {
 };
 
 /* A response to store: the row's fixed part. */
-struct resp_new {
+struct respstore_new {
 	const char	*id;
 	const char	*workspace_id;
 	const char	*key_id;	/* NULL for none */
@@ -62,21 +62,21 @@ struct resp_new {
 	const char	*request;
 	int64_t		 created_at;
 	const char	*lease_owner;	/* NULL: not held */
-	struct resp_state st;
+	struct respstore_state st;
 };
 
-void		 resp_row_free(struct resp_row *);
+void		 respstore_row_free(struct respstore_row *);
 enum vn_err	 respstore_get(struct db *, const char *ws, const char *id,
-		    struct resp_row *);
+		    struct respstore_row *);
 enum vn_err	 respstore_get_seq(struct db *, int64_t seq,
-		    struct resp_row *);
+		    struct respstore_row *);
 enum vn_err	 respstore_history(struct db *, const char *ws,
 		    const char *prev, size_t max_bytes,
 		    struct json_object **, struct fault *);
-enum vn_err	 respstore_insert(struct db *, const struct resp_new *,
+enum vn_err	 respstore_insert(struct db *, const struct respstore_new *,
 		    struct json_object *items, int64_t *seq);
 enum vn_err	 respstore_finish(struct db *, int64_t seq, const char *owner,
-		    const struct resp_state *);
+		    const struct respstore_state *);
 enum vn_err	 respstore_delete(struct db *, const char *ws, const char *id);
 enum vn_err	 respstore_cancel(struct db *, const char *ws, const char *id);
 enum vn_err	 respstore_items(struct db *, int64_t seq, int asc,

@@ -11,7 +11,7 @@
 
 #define ROUTE_MAX_PARAMS	4
 
-typedef enum vn_err (*route_fn)(struct req *);
+typedef enum vn_err (*ctx_handler)(struct ctx *);
 
 #define ROUTE_JSON	0x01	/* body is a JSON object, parsed beforehand */
 #define ROUTE_RAWBODY	0x02	/* the handler reads the body itself */
@@ -19,7 +19,7 @@ typedef enum vn_err (*route_fn)(struct req *);
 struct route {
 	const char	*method;
 	const char	*pattern;
-	route_fn	 fn;
+	ctx_handler	 fn;
 	unsigned	 flags;
 };
 
@@ -28,7 +28,7 @@ struct openai_path {
 	const char	*pattern;
 };
 
-extern const struct route	 routes[];
+extern const struct route	 router_routes[];
 extern const struct openai_path	 openai_paths[];
 
 enum route_result {
@@ -46,7 +46,7 @@ struct route_match {
 	char		 allow[64];	/* for ROUTE_NOMETHOD */
 };
 
-int			pattern_match(const char *pattern, const char *path,
+int			router_match(const char *pattern, const char *path,
 			    struct route_match *);
 enum route_result	router_find(const char *method, const char *path,
 			    struct route_match *);

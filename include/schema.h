@@ -7,7 +7,8 @@
 
 #include "venna.h"
 
-int		 schema_latest(void);
-enum vn_err	 schema_migrate(struct db *, char *err, size_t errsz);
+extern const char *const schema_migrations[];
+
+int	schema_latest(void);
 
 #endif /* SCHEMA_H */

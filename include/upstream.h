@@ -12,7 +12,7 @@
 
 struct cfg_upstream;
 struct pump;
-struct rawout;
+struct fcgi_out;
 
 /* Why a call did not produce a complete answer. */
 enum upstream_fail {
@@ -39,7 +39,7 @@ struct upstream_req {
 	enum vn_err	(*on_tick)(void *, int got_bytes);
 	void		*arg;
 	struct pump	*pump;		/* runs the transfer */
-	struct rawout	*rawout;	/* the client's queued output, or NULL */
+	struct fcgi_out	*out;		/* the client's queued output, or NULL */
 };
 
 struct upstream_res {

@@ -7,26 +7,10 @@
 #define USAGE_H
 
 #include "venna.h"
+#include "ledger.h"
 
 struct cfg_model;
 struct json_object;
-
-struct usage_row {
-	int64_t		 created_at;	/* unix seconds; 0: now */
-	const char	*request_id;
-	const char	*workspace_id;
-	const char	*key_id;	/* NULL for batch lines */
-	const char	*endpoint;	/* "/v1/chat/completions", ... */
-	const char	*model;		/* as the client named it */
-	const char	*upstream;	/* the upstream that answered, or NULL */
-	int64_t		 prompt_tokens;
-	int64_t		 completion_tokens;
-	int64_t		 cached_tokens;
-	int64_t		 cost_pusd;
-	int		 status;
-	long		 latency_ms;
-	const char	*batch_id;	/* NULL for live requests */
-};
 
 /*
  * A usage row kept instead of journaled, with copies of its strings: a
@@ -35,7 +19,7 @@ struct usage_row {
  */
 struct usage_held {
 	int		 held;		/* row is set */
-	struct usage_row row;		/* its strings point below */
+	struct ledger_row row;		/* its strings point below */
 	char		 request_id[VN_MAX_ID + 1];
 	char		 workspace_id[VN_MAX_ID + 1];
 	char		 key_id[VN_MAX_ID + 1];
@@ -49,7 +33,7 @@ int64_t		usage_cost(const struct cfg_model *, int64_t prompt,
 		    int64_t cached, int64_t completion, int factor_pct);
 void		usage_from_json(struct json_object *usage, int64_t *prompt,
 		    int64_t *completion, int64_t *cached);
-enum vn_err	usage_record(const struct usage_row *);
-void		usage_hold(struct usage_held *, const struct usage_row *);
+enum vn_err	usage_record(const struct ledger_row *);
+void		usage_hold(struct usage_held *, const struct ledger_row *);
 
 #endif /* USAGE_H */

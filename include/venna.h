@@ -11,7 +11,7 @@
 
 /*
  * One error code for the whole program.  Functions that can fail in more
- * than one way return it; response.c maps each value to an HTTP status
+ * than one way return it; fault.c maps each value to an HTTP status
  * and an OpenAI error type in one table (err_table[]).
  */
 enum vn_err {
@@ -51,7 +51,7 @@ enum vn_err {
 
 struct buf;
 struct cfg;
-struct req;
+struct ctx;
 struct store;
 struct db;
 

@@ -7,20 +7,7 @@
 #ifndef WORKER_H
 #define WORKER_H
 
-#include <fcgiapp.h>
-
 #include "venna.h"
-
-struct worker;
-
-/* What a request thread owns; handlers reach it through req->thread. */
-struct worker_thread {
-	struct worker	*w;
-	FCGX_Request	 fx;
-	void		*upstream;	/* upstream.c's per-thread state */
-	struct pump	*pump;		/* the process's */
-	unsigned	 index;
-};
 
 int	worker_main(const struct cfg *, int listen_fd, int nthreads,
 	    int notify_fd);

@@ -18,13 +18,14 @@
 
 #include "api.h"
 #include "buf.h"
+#include "ctx.h"
 #include "db.h"
 #include "files.h"
 #include "ids.h"
 #include "jsonx.h"
-#include "request.h"
-#include "response.h"
+#include "reply.h"
 #include "store.h"
+#include "url.h"
 
 #define BATCH_LIST_DEFAULT	20
 #define BATCH_LIST_MAX		100
@@ -140,22 +141,22 @@ batch_endpoint_ok(const char *e)
 }
 
 static enum vn_err
-no_such_batch(struct req *r, const char *id)
+no_such_batch(struct ctx *c, const char *id)
 {
-	return req_fail(r, VN_ENOTFOUND, "batch_id", NULL,
+	return fault_set(&c->fault, VN_ENOTFOUND, "batch_id", NULL,
 	    "No such Batch object: %.80s", id);
 }
 
 /* Send the batch the statement st points at (a row of BATCH_COLS). */
 static enum vn_err
-send_row(struct req *r, sqlite3_stmt *st)
+send_row(struct ctx *c, sqlite3_stmt *st)
 {
 	struct buf	 b;
 	enum vn_err	 rc;
 
 	buf_init(&b, BATCH_JSON_MAX);
 	if ((rc = batch_json(&b, st)) == VN_OK)
-		rc = resp_json(r, 200, b.data, b.len);
+		rc = reply_json(c, 200, b.data, b.len);
 	buf_free(&b);
 	return rc;
 }
@@ -165,31 +166,33 @@ send_row(struct req *r, sqlite3_stmt *st)
  * "seconds": 3600 to 2592000}, or absent/null (*expiry 0).
  */
 static enum vn_err
-check_output_expiry(struct req *r, int64_t *expiry)
+check_output_expiry(struct ctx *c, int64_t *expiry)
 {
 	struct json_object	*v, *anchor = NULL, *secs = NULL;
 	int64_t			 n;
 
 	*expiry = 0;
-	if (!json_object_object_get_ex(r->json, "output_expires_after", &v) ||
+	if (!json_object_object_get_ex(c->json, "output_expires_after", &v) ||
 	    json_object_is_type(v, json_type_null))
 		return VN_OK;
 	if (!json_object_is_type(v, json_type_object))
-		return req_fail(r, VN_EINVAL, "output_expires_after",
+		return fault_set(&c->fault, VN_EINVAL, "output_expires_after",
 		    "invalid_type", "Invalid type for 'output_expires_after': "
 		    "expected an object.");
 	if (!json_object_object_get_ex(v, "anchor", &anchor) ||
 	    !json_object_is_type(anchor, json_type_string) ||
 	    strcmp(json_object_get_string(anchor), "created_at") != 0)
-		return req_fail(r, VN_EINVAL, "output_expires_after.anchor",
-		    "invalid_value", "Invalid 'output_expires_after.anchor': "
+		return fault_set(&c->fault, VN_EINVAL,
+		    "output_expires_after.anchor", "invalid_value",
+		    "Invalid 'output_expires_after.anchor': "
 		    "the only supported value is 'created_at'.");
 	if (!json_object_object_get_ex(v, "seconds", &secs) ||
 	    !json_object_is_type(secs, json_type_int) ||
 	    (n = json_object_get_int64(secs)) < FILE_EXPIRY_MIN ||
 	    n > FILE_EXPIRY_MAX)
-		return req_fail(r, VN_EINVAL, "output_expires_after.seconds",
-		    "invalid_value", "Invalid 'output_expires_after.seconds': "
+		return fault_set(&c->fault, VN_EINVAL,
+		    "output_expires_after.seconds", "invalid_value",
+		    "Invalid 'output_expires_after.seconds': "
 		    "an integer from %d to %d is required.", FILE_EXPIRY_MIN,
 		    FILE_EXPIRY_MAX);
 	*expiry = n;
@@ -202,7 +205,7 @@ check_output_expiry(struct req *r, int64_t *expiry)
  * venna-batch, which fails the batch with line-numbered errors.
  */
 static enum vn_err
-check_create(struct req *r, struct db *db, const char **file,
+check_create(struct ctx *c, struct db *db, const char **file,
     const char **endpoint, int64_t *expiry)
 {
 	sqlite3_stmt	*st;
@@ -210,36 +213,37 @@ check_create(struct req *r, struct db *db, const char **file,
 	char		 purpose[32];
 	int		 rc;
 
-	if (jsonx_string(r->json, "input_file_id", NULL, 1, VN_MAX_ID, file,
-	    &r->fault) != VN_OK ||
-	    jsonx_string(r->json, "endpoint", NULL, 1, 64, endpoint,
-	    &r->fault) != VN_OK ||
-	    jsonx_string(r->json, "completion_window", NULL, 1, 16, &window,
-	    &r->fault) != VN_OK ||
-	    jsonx_metadata(r->json, "metadata", &r->fault) != VN_OK)
+	if (jsonx_string(c->json, "input_file_id", NULL, 1, VN_MAX_ID, file,
+	    &c->fault) != VN_OK ||
+	    jsonx_string(c->json, "endpoint", NULL, 1, 64, endpoint,
+	    &c->fault) != VN_OK ||
+	    jsonx_string(c->json, "completion_window", NULL, 1, 16, &window,
+	    &c->fault) != VN_OK ||
+	    jsonx_metadata(c->json, "metadata", &c->fault) != VN_OK)
 		return VN_EINVAL;
 	if (!batch_endpoint_ok(*endpoint))
-		return req_fail(r, VN_EINVAL, "endpoint", "invalid_value",
+		return fault_set(&c->fault, VN_EINVAL, "endpoint",
+		    "invalid_value",
 		    "Invalid value: '%.64s'. Venna runs batches for "
 		    "'/v1/chat/completions', '/v1/embeddings' and "
 		    "'/v1/responses'.", *endpoint);
 	if (strcmp(window, "24h") != 0)
-		return req_fail(r, VN_EINVAL, "completion_window",
+		return fault_set(&c->fault, VN_EINVAL, "completion_window",
 		    "invalid_value", "Invalid value: '%.16s'. Supported "
 		    "values are: '24h'.", window);
-	if ((rc = check_output_expiry(r, expiry)) != VN_OK)
+	if ((rc = check_output_expiry(c, expiry)) != VN_OK)
 		return rc;
 	if ((st = db_stmt(db, STMT_BATCH_INPUT_FILE)) == NULL)
 		return VN_ESTORE;
 	sqlite3_bind_text(st, 1, *file, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, r->who.workspace_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->who.workspace_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
 			return db_rc(db, rc, "batch input file");
-		return req_fail(r, VN_ENOTFOUND, "input_file_id", NULL,
+		return fault_set(&c->fault, VN_ENOTFOUND, "input_file_id", NULL,
 		    "No such File object: %.80s", *file);
 	}
 	/* Copied: the column's text is gone once the statement resets. */
@@ -248,14 +252,15 @@ check_create(struct req *r, struct db *db, const char **file,
 	sqlite3_reset(st);
 	rc = strcmp(purpose, "batch") == 0;
 	if (!rc)
-		return req_fail(r, VN_EINVAL, "input_file_id", "invalid_value",
+		return fault_set(&c->fault, VN_EINVAL, "input_file_id",
+		    "invalid_value",
 		    "File %.80s was uploaded with purpose '%s'; a batch's "
 		    "input file needs purpose 'batch'.", *file, purpose);
 	return VN_OK;
 }
 
 enum vn_err
-api_batches_create(struct req *r)
+api_batches_create(struct ctx *c)
 {
 	struct json_object	*meta = NULL;
 	struct db		*db;
@@ -266,11 +271,11 @@ api_batches_create(struct req *r)
 	int64_t			 expiry = 0;
 	enum vn_err		 rc;
 
-	if ((db = store_get(r->store)) == NULL)
+	if ((db = store_get(c->store)) == NULL)
 		return VN_ESTORE;
-	if ((rc = check_create(r, db, &file, &endpoint, &expiry)) != VN_OK)
+	if ((rc = check_create(c, db, &file, &endpoint, &expiry)) != VN_OK)
 		goto out;
-	if (json_object_object_get_ex(r->json, "metadata", &meta) &&
+	if (json_object_object_get_ex(c->json, "metadata", &meta) &&
 	    json_object_is_type(meta, json_type_object))
 		metas = jsonx_to_string(meta, NULL);
 	id_new(id, sizeof(id), "batch_", 24);
@@ -279,8 +284,8 @@ api_batches_create(struct req *r)
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, r->who.workspace_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, r->who.key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->who.workspace_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->who.key_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, endpoint, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, file, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, "24h", -1, SQLITE_STATIC);
@@ -299,39 +304,39 @@ api_batches_create(struct req *r)
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, r->who.workspace_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_ROW ? send_row(r, st) : VN_ESTORE;
+	sqlite3_bind_text(st, 2, c->who.workspace_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_ROW ? send_row(c, st) : VN_ESTORE;
 	sqlite3_reset(st);
 out:
-	store_put(r->store, db);
+	store_put(c->store, db);
 	return rc;
 }
 
 enum vn_err
-api_batches_get(struct req *r)
+api_batches_get(struct ctx *c)
 {
 	struct db	*db;
 	sqlite3_stmt	*st;
 	enum vn_err	 rc;
 	int		 step;
 
-	if ((db = store_get(r->store)) == NULL)
+	if ((db = store_get(c->store)) == NULL)
 		return VN_ESTORE;
 	if ((st = db_stmt(db, STMT_BATCH_GET)) == NULL) {
-		store_put(r->store, db);
+		store_put(c->store, db);
 		return VN_ESTORE;
 	}
-	sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, r->who.workspace_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, c->params[0], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->who.workspace_id, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW)
-		rc = send_row(r, st);
+		rc = send_row(c, st);
 	else if (step == SQLITE_DONE)
-		rc = no_such_batch(r, r->params[0]);
+		rc = no_such_batch(c, c->params[0]);
 	else
 		rc = db_rc(db, step, "batch get");
 	sqlite3_reset(st);
-	store_put(r->store, db);
+	store_put(c->store, db);
 	return rc;
 }
 
@@ -340,7 +345,7 @@ api_batches_get(struct req *r)
  * of this workspace; has_more is exact (one row more is read).
  */
 enum vn_err
-api_batches_list(struct req *r)
+api_batches_list(struct ctx *c)
 {
 	struct db	*db = NULL;
 	sqlite3_stmt	*st;
@@ -353,31 +358,33 @@ api_batches_list(struct req *r)
 	int		 got, more = 0;
 
 	buf_init(&b, BATCH_LIST_MAX * BATCH_JSON_MAX + 4096);
-	if ((got = query_get(r->query, "limit", v, sizeof(v))) == 1) {
+	if ((got = url_query_get(c->query, "limit", v, sizeof(v))) == 1) {
 		limit = strtoll(v, &end, 10);
 		if (*end != '\0' || limit < 1 || limit > BATCH_LIST_MAX)
-			return req_fail(r, VN_EINVAL, "limit", "invalid_value",
+			return fault_set(&c->fault, VN_EINVAL, "limit",
+			    "invalid_value",
 			    "Invalid 'limit': expected an integer from 1 to "
 			    "%d.", BATCH_LIST_MAX);
 	} else if (got < 0)
-		return req_fail(r, VN_EINVAL, "limit", "invalid_value",
+		return fault_set(&c->fault, VN_EINVAL, "limit", "invalid_value",
 		    "Invalid 'limit'.");
-	if ((db = store_get(r->store)) == NULL)
+	if ((db = store_get(c->store)) == NULL)
 		return VN_ESTORE;
-	if ((got = query_get(r->query, "after", v, sizeof(v))) != 0) {
+	if ((got = url_query_get(c->query, "after", v, sizeof(v))) != 0) {
 		if (got < 0 || (st = db_stmt(db, STMT_BATCH_SEQ)) == NULL) {
-			rc = req_fail(r, VN_EINVAL, "after", "invalid_value",
-			    "Invalid 'after'.");
+			rc = fault_set(&c->fault, VN_EINVAL, "after",
+			    "invalid_value", "Invalid 'after'.");
 			goto out;
 		}
 		sqlite3_bind_text(st, 1, v, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, r->who.workspace_id, -1,
+		sqlite3_bind_text(st, 2, c->who.workspace_id, -1,
 		    SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			before = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
 		if (before == INT64_MAX) {
-			rc = req_fail(r, VN_EINVAL, "after", "invalid_value",
+			rc = fault_set(&c->fault, VN_EINVAL, "after",
+			    "invalid_value",
 			    "Invalid 'after': no batch %.80s in this "
 			    "workspace.", v);
 			goto out;
@@ -387,7 +394,7 @@ api_batches_list(struct req *r)
 		rc = VN_ESTORE;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, r->who.workspace_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, c->who.workspace_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, before);
 	sqlite3_bind_int64(st, 3, limit + 1);
 	rc = buf_addstr(&b, "{\"object\":\"list\",\"data\":[");
@@ -406,7 +413,7 @@ api_batches_list(struct req *r)
 			memcpy(first, last, sizeof(first));
 	}
 	sqlite3_reset(st);
-	store_put(r->store, db);
+	store_put(c->store, db);
 	db = NULL;
 	if (rc == VN_OK)
 		rc = buf_addstr(&b, "],\"first_id\":");
@@ -421,9 +428,9 @@ api_batches_list(struct req *r)
 	if (rc == VN_OK)
 		rc = buf_addf(&b, ",\"has_more\":%s}", more ? "true" : "false");
 	if (rc == VN_OK)
-		rc = resp_json(r, 200, b.data, b.len);
+		rc = reply_json(c, 200, b.data, b.len);
 out:
-	store_put(r->store, db);
+	store_put(c->store, db);
 	buf_free(&b);
 	return rc;
 }
@@ -435,7 +442,7 @@ out:
  * 409 (with x-should-retry: false, or the SDKs would retry).
  */
 enum vn_err
-api_batches_cancel(struct req *r)
+api_batches_cancel(struct ctx *c)
 {
 	struct db	*db;
 	sqlite3_stmt	*st;
@@ -443,14 +450,14 @@ api_batches_cancel(struct req *r)
 	enum vn_err	 rc;
 	int		 step;
 
-	if ((db = store_get(r->store)) == NULL)
+	if ((db = store_get(c->store)) == NULL)
 		return VN_ESTORE;
 	if ((st = db_stmt(db, STMT_BATCH_CANCEL)) == NULL) {
 		rc = VN_ESTORE;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, r->who.workspace_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, c->params[0], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->who.workspace_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
 	rc = db_rc(db, sqlite3_step(st), "batch cancel");
 	sqlite3_reset(st);
@@ -458,24 +465,24 @@ api_batches_cancel(struct req *r)
 		rc = rc != VN_OK ? rc : VN_ESTORE;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, r->who.workspace_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, c->params[0], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->who.workspace_id, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
 		snprintf(status, sizeof(status), "%s",
 		    (const char *)sqlite3_column_text(st, 6));
 		/* Asking again while it is cancelling is no conflict. */
 		if (strcmp(status, "cancelling") == 0)
-			rc = send_row(r, st);
+			rc = send_row(c, st);
 		else
-			rc = req_fail(r, VN_ECONFLICT, NULL, NULL,
+			rc = fault_set(&c->fault, VN_ECONFLICT, NULL, NULL,
 			    "Cannot cancel a batch with status '%s'.",
 			    status);
 	} else
-		rc = step == SQLITE_DONE ? no_such_batch(r, r->params[0]) :
+		rc = step == SQLITE_DONE ? no_such_batch(c, c->params[0]) :
 		    db_rc(db, step, "batch get");
 	sqlite3_reset(st);
 out:
-	store_put(r->store, db);
+	store_put(c->store, db);
 	return rc;
 }

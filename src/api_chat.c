@@ -18,12 +18,11 @@
 #include "api.h"
 #include "call.h"
 #include "cfg.h"
-#include "echo.h"
-#include "ids.h"
+#include "ctx.h"
 #include "jsonx.h"
+#include "local.h"
 #include "relay.h"
-#include "request.h"
-#include "response.h"
+#include "reply.h"
 
 #define MODEL_NAME_MAX	256
 #define MAX_MESSAGES	100000
@@ -148,51 +147,18 @@ check_chat(struct json_object *req, const char **model, int *stream,
 	return VN_OK;
 }
 
-/*
- * The echo upstream's chat completions, answering through the relay like
- * any upstream (also the Responses API's, which speaks chat upstream).
- */
-enum vn_err
-api_chat_echo(struct req *r, struct relay *rl, const struct call_spec *sp)
-{
-	struct echo_reply	 rep;
-	char			 id[48];
-	long			 created = (long)time(NULL);
-	enum vn_err		 rc;
-
-	if ((rc = echo_chat(sp->body, &rep, &r->fault)) != VN_OK)
-		return rc;
-	id_new(id, sizeof(id), "chatcmpl-", 29);
-	rl->prompt = rep.prompt_tokens;
-	rl->completion = rep.completion_tokens * rep.n;
-	rl->have_usage = 1;
-	if (sp->stream)
-		/* Usage always: the relay gives it to whoever asked. */
-		rc = echo_stream(&rep, id, created, sp->model_name, 1,
-		    relay_chunk, rl);
-	else
-		rc = echo_completion(&rep, id, created, sp->model_name,
-		    &rl->body);
-	echo_reply_free(&rep);
-	if (rc != VN_OK && r->fault.err == VN_OK)
-		req_fail(r, rc, NULL, NULL, "The echo model failed.");
-	return rc;
-}
-
-static enum vn_err	embed_echo(struct req *, struct relay *,
-			    const struct call_spec *);
 
 /* What differs between the model endpoints. */
 static const struct endpoint {
 	const char	*endpoint;	/* for the ledger */
 	const char	*path;		/* after the upstream's base_url */
 	const char	*expect;	/* key of a good answer */
-	enum vn_err	(*local)(struct req *, struct relay *,
+	enum vn_err	(*local)(struct ctx *, struct relay *,
 			    const struct call_spec *);
 } endpoints[] = {
 	{ "/v1/chat/completions", "/chat/completions", "choices",
-	    api_chat_echo },
-	{ "/v1/embeddings", "/embeddings", "data", embed_echo },
+	    local_chat },
+	{ "/v1/embeddings", "/embeddings", "data", local_embeddings },
 };
 
 /*
@@ -201,7 +167,7 @@ static const struct endpoint {
  * body, and let call.c route, relay and bill it.
  */
 static enum vn_err
-run(struct req *r, const struct endpoint *e, const char *model, int stream,
+run(struct ctx *c, const struct endpoint *e, const char *model, int stream,
     int client_usage)
 {
 	struct call_spec	 sp;
@@ -213,54 +179,39 @@ run(struct req *r, const struct endpoint *e, const char *model, int stream,
 	/* A copy: the body it points into is about to be rewritten. */
 	if ((name = strdup(model)) == NULL)
 		return VN_ENOMEM;
-	if ((sp.model = cfg_model_find(r->cfg, name)) == NULL) {
-		rc = req_fail(r, VN_ENOMODEL, "model", "model_not_found",
+	if ((sp.model = cfg_model_find(c->cfg, name)) == NULL) {
+		rc = fault_set(&c->fault, VN_ENOMODEL, "model",
+		    "model_not_found",
 		    "The model '%.200s' does not exist or you do not have "
 		    "access to it.", name);
 		free(name);
 		return rc;
 	}
-	call_strip_routing_fields(r->json);
+	call_strip_routing_fields(c->json);
 	sp.endpoint = e->endpoint;
 	sp.path = e->path;
 	sp.expect = e->expect;
 	sp.local = e->local;
 	sp.model_name = name;
-	sp.body = r->json;
+	sp.body = c->json;
 	sp.stream = stream;
-	relay_init(&rl, r, stream, client_usage);
-	rc = call_model(r, &rl, &sp);
+	relay_init(&rl, c, stream, client_usage);
+	rc = call_model(c, &rl, &sp);
 	relay_free(&rl);
 	free(name);
 	return rc;
 }
 
 enum vn_err
-api_chat_completions(struct req *r)
+api_chat_completions(struct ctx *c)
 {
 	const char		*model = NULL;
 	int			 stream, client_usage;
 
-	if (check_chat(r->json, &model, &stream, &client_usage, &r->fault) !=
+	if (check_chat(c->json, &model, &stream, &client_usage, &c->fault) !=
 	    VN_OK)
-		return r->fault.err;
-	return run(r, &endpoints[0], model, stream, client_usage);
-}
-
-/* The echo upstream's embeddings. */
-static enum vn_err
-embed_echo(struct req *r, struct relay *rl, const struct call_spec *sp)
-{
-	int64_t		 tokens = 0;
-	enum vn_err	 rc;
-
-	rc = echo_embeddings(sp->body, sp->model_name, &rl->body, &tokens,
-	    &r->fault);
-	rl->prompt = tokens;
-	rl->have_usage = 1;
-	if (rc != VN_OK && r->fault.err == VN_OK)
-		req_fail(r, rc, NULL, NULL, "The echo model failed.");
-	return rc;
+		return c->fault.err;
+	return run(c, &endpoints[0], model, stream, client_usage);
 }
 
 /*
@@ -268,24 +219,24 @@ embed_echo(struct req *r, struct relay *rl, const struct call_spec *sp)
  * tokens only), so batches can target it.
  */
 enum vn_err
-api_embeddings(struct req *r)
+api_embeddings(struct ctx *c)
 {
 	struct json_object	*in;
 	const char		*model = NULL;
 
-	if (jsonx_string(r->json, "model", NULL, 1, MODEL_NAME_MAX, &model,
-	    &r->fault) != VN_OK)
+	if (jsonx_string(c->json, "model", NULL, 1, MODEL_NAME_MAX, &model,
+	    &c->fault) != VN_OK)
 		return VN_EINVAL;
-	if (!json_object_object_get_ex(r->json, "input", &in) ||
+	if (!json_object_object_get_ex(c->json, "input", &in) ||
 	    json_object_is_type(in, json_type_null))
-		return req_fail(r, VN_EINVAL, "input",
+		return fault_set(&c->fault, VN_EINVAL, "input",
 		    "missing_required_parameter",
 		    "Missing required parameter: 'input'.");
 	if (!json_object_is_type(in, json_type_string) &&
 	    (!json_object_is_type(in, json_type_array) ||
 	    json_object_array_length(in) == 0))
-		return req_fail(r, VN_EINVAL, "input", "invalid_type",
+		return fault_set(&c->fault, VN_EINVAL, "input", "invalid_type",
 		    "Invalid type for 'input': expected a string or a "
 		    "non-empty array.");
-	return run(r, &endpoints[1], model, 0, 0);
+	return run(c, &endpoints[1], model, 0, 0);
 }

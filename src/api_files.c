@@ -28,20 +28,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fcgiapp.h>
 
 #include "api.h"
 #include "buf.h"
 #include "cfg.h"
+#include "ctx.h"
 #include "db.h"
 #include "files.h"
 #include "filestore.h"
 #include "jsonl.h"
 #include "log.h"
 #include "multipart.h"
-#include "request.h"
-#include "response.h"
+#include "reply.h"
 #include "store.h"
+#include "url.h"
 
 #define UPLOAD_SLACK	(64 * 1024)	/* the form around the file */
 #define FIELD_MAX	64		/* bytes of a text field's value */
@@ -60,7 +60,7 @@ static const char *const field_name[F__MAX] = {
 
 /* One upload in progress; the multipart callbacks' argument. */
 struct upload {
-	struct req		*r;
+	struct ctx		*c;
 	struct filestore_tmp	 tmp;
 	struct jsonl		 jl;
 	int			 jl_live;	/* checking as bytes arrive */
@@ -68,7 +68,7 @@ struct upload {
 	size_t			 vlen;		/* of the field being read */
 	int			 files;		/* "file" parts begun */
 	int			 file_done;	/* ... and ended */
-	int			 refused;	/* a callback set r->fault */
+	int			 refused;	/* a callback set c->fault */
 	uint64_t		 max;		/* bytes the file may hold */
 	long			 seconds;	/* expires_after[seconds] */
 	int			 given[F__MAX];
@@ -77,7 +77,7 @@ struct upload {
 };
 
 static enum vn_err	 refuse(struct upload *, enum vn_err);
-static enum vn_err	 disk_fault(struct req *, const struct filestore_tmp *);
+static enum vn_err	 disk_fault(struct ctx *, const struct filestore_tmp *);
 static void		 batch_check_start(struct upload *);
 static enum vn_err	 jsonl_fault(struct upload *);
 static enum vn_err	 up_begin(void *, const struct mp_part *);
@@ -87,13 +87,13 @@ static enum vn_err	 up_end(void *);
 static enum vn_err	 read_form(struct upload *, struct multipart *, char *);
 static enum vn_err	 batch_recheck(struct upload *, char *);
 static enum vn_err	 store_upload(struct upload *, char *);
-static enum vn_err	 not_found(struct req *);
-static enum vn_err	 lookup(struct req *, struct file_obj *);
+static enum vn_err	 not_found(struct ctx *);
+static enum vn_err	 lookup(struct ctx *, struct file_obj *);
 
 static const struct mp_callbacks up_cb = { up_begin, up_data, up_end };
 static const struct mp_limits up_lim = { 8, 8192, 16 };
 
-/* A callback's refusal: r->fault holds the details already. */
+/* A callback's refusal: c->fault holds the details already. */
 static enum vn_err
 refuse(struct upload *u, enum vn_err rc)
 {
@@ -107,15 +107,15 @@ refuse(struct upload *u, enum vn_err rc)
  * the envelope is OpenAI's and nothing of the upload remains.
  */
 static enum vn_err
-disk_fault(struct req *r, const struct filestore_tmp *t)
+disk_fault(struct ctx *c, const struct filestore_tmp *t)
 {
 	if (t->error == ENOSPC || t->error == EDQUOT) {
-		req_fail(r, VN_ESYS, NULL, "insufficient_storage",
+		fault_set(&c->fault, VN_ESYS, NULL, "insufficient_storage",
 		    "There is not enough space left to store the file.");
-		r->fault.status = 507;
+		c->fault.status = 507;
 		return VN_ESYS;
 	}
-	return req_fail(r, VN_ESYS, NULL, NULL,
+	return fault_set(&c->fault, VN_ESYS, NULL, NULL,
 	    "The server could not store the file. Please retry.");
 }
 
@@ -125,9 +125,9 @@ batch_check_start(struct upload *u)
 {
 	struct jsonl_limits lim;
 
-	lim.max_line = u->r->cfg->max_body;
+	lim.max_line = u->c->cfg->max_body;
 	lim.max_lines = JSONL_MAX_LINES;
-	lim.max_depth = (int)u->r->cfg->max_json_depth + 1;
+	lim.max_depth = (int)u->c->cfg->max_json_depth + 1;
 	jsonl_init(&u->jl, &lim, NULL, NULL);
 	u->jl_live = 1;
 }
@@ -138,9 +138,9 @@ jsonl_fault(struct upload *u)
 {
 	if (jsonl_error_code(&u->jl) != NULL &&
 	    strcmp(jsonl_error_code(&u->jl), "out_of_memory") == 0)
-		return refuse(u, req_fail(u->r, VN_ENOMEM, NULL, NULL,
+		return refuse(u, fault_set(&u->c->fault, VN_ENOMEM, NULL, NULL,
 		    "Out of memory."));
-	return refuse(u, req_fail(u->r, VN_EINVAL, "file",
+	return refuse(u, fault_set(&u->c->fault, VN_EINVAL, "file",
 	    "invalid_batch_file", "The file is not a valid batch input "
 	    "file (JSONL): %s", jsonl_error(&u->jl)));
 }
@@ -159,15 +159,16 @@ up_begin(void *arg, const struct mp_part *p)
 
 	if (strcmp(p->name, "file") == 0) {
 		if (u->files++ > 0)
-			return refuse(u, req_fail(u->r, VN_EINVAL, "file",
-			    NULL, "Only one file may be uploaded at once."));
+			return refuse(u, fault_set(&u->c->fault, VN_EINVAL,
+			    "file", NULL,
+			    "Only one file may be uploaded at once."));
 		fn = p->filename != NULL ? p->filename : "";
 		filestore_sanitize(fn, strlen(fn), u->filename,
 		    sizeof(u->filename));
 		if (u->given[F_PURPOSE] &&
 		    strcmp(u->value[F_PURPOSE], "batch") == 0) {
-			if (u->max > u->r->cfg->max_batch_upload)
-				u->max = u->r->cfg->max_batch_upload;
+			if (u->max > u->c->cfg->max_batch_upload)
+				u->max = u->c->cfg->max_batch_upload;
 			batch_check_start(u);
 		}
 		u->in = IN_FILE;
@@ -177,14 +178,14 @@ up_begin(void *arg, const struct mp_part *p)
 		if (strcmp(p->name, field_name[f]) != 0)
 			continue;
 		if (u->given[f]++)
-			return refuse(u, req_fail(u->r, VN_EINVAL,
+			return refuse(u, fault_set(&u->c->fault, VN_EINVAL,
 			    field_name[f], NULL, "'%s' was given more than "
 			    "once.", field_name[f]));
 		u->in = f;
 		u->vlen = 0;
 		return VN_OK;
 	}
-	return refuse(u, req_fail(u->r, VN_EINVAL, p->name,
+	return refuse(u, fault_set(&u->c->fault, VN_EINVAL, p->name,
 	    "unknown_parameter", "Unknown parameter: '%.60s'.", p->name));
 }
 
@@ -200,22 +201,24 @@ up_data(void *arg, const char *p, size_t n)
 
 	if (u->in == IN_FILE) {
 		if (u->tmp.bytes + n > u->max)
-			return refuse(u, req_fail(u->r, VN_ETOOBIG, "file",
-			    NULL, "The file is larger than the limit of %llu "
+			return refuse(u, fault_set(&u->c->fault, VN_ETOOBIG,
+			    "file", NULL,
+			    "The file is larger than the limit of %llu "
 			    "bytes%s.", (unsigned long long)u->max,
 			    u->jl_live ? " for batch input files" : ""));
 		if (u->jl_live && jsonl_feed(&u->jl, p, n) != VN_OK)
 			return jsonl_fault(u);
 		if (filestore_tmp_write(&u->tmp, p, n) != VN_OK)
-			return refuse(u, disk_fault(u->r, &u->tmp));
+			return refuse(u, disk_fault(u->c, &u->tmp));
 		return VN_OK;
 	}
 	if (u->in < 0)
 		return VN_OK;
 	if (u->vlen + n > FIELD_MAX)
-		return refuse(u, req_fail(u->r, VN_EINVAL, field_name[u->in],
-		    "invalid_value", "'%s' is longer than %d bytes.",
-		    field_name[u->in], FIELD_MAX));
+		return refuse(u, fault_set(&u->c->fault, VN_EINVAL,
+		    field_name[u->in], "invalid_value",
+		    "'%s' is longer than %d bytes.", field_name[u->in],
+		    FIELD_MAX));
 	memcpy(u->value[u->in] + u->vlen, p, n);
 	u->vlen += n;
 	return VN_OK;
@@ -228,7 +231,7 @@ up_data(void *arg, const char *p, size_t n)
 static enum vn_err
 field_done(struct upload *u, enum field f)
 {
-	const struct cfg *cfg = u->r->cfg;
+	const struct cfg *cfg = u->c->cfg;
 	const char	*v = u->value[f];
 	char		*end;
 
@@ -236,20 +239,22 @@ field_done(struct upload *u, enum field f)
 	switch (f) {
 	case F_PURPOSE:
 		if (!file_purpose_ok(v, 1))
-			return refuse(u, req_fail(u->r, VN_EINVAL, "purpose",
-			    "invalid_value", "Invalid 'purpose': '%.64s' is "
+			return refuse(u, fault_set(&u->c->fault, VN_EINVAL,
+			    "purpose", "invalid_value",
+			    "Invalid 'purpose': '%.64s' is "
 			    "not one of 'assistants', 'batch', 'fine-tune', "
 			    "'vision', 'user_data', 'evals'.", v));
 		if (strcmp(v, "batch") == 0 && u->files > 0 &&
 		    u->tmp.bytes > cfg->max_batch_upload)
-			return refuse(u, req_fail(u->r, VN_ETOOBIG, "file",
-			    NULL, "The file is larger than the limit of %zu "
+			return refuse(u, fault_set(&u->c->fault, VN_ETOOBIG,
+			    "file", NULL,
+			    "The file is larger than the limit of %zu "
 			    "bytes for batch input files.",
 			    cfg->max_batch_upload));
 		break;
 	case F_ANCHOR:
 		if (strcmp(v, "created_at") != 0)
-			return refuse(u, req_fail(u->r, VN_EINVAL,
+			return refuse(u, fault_set(&u->c->fault, VN_EINVAL,
 			    field_name[f], "invalid_value", "Invalid '%s': "
 			    "the only anchor is 'created_at'.",
 			    field_name[f]));
@@ -260,7 +265,7 @@ field_done(struct upload *u, enum field f)
 		if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 ||
 		    u->seconds < FILE_EXPIRY_MIN ||
 		    u->seconds > FILE_EXPIRY_MAX)
-			return refuse(u, req_fail(u->r, VN_EINVAL,
+			return refuse(u, fault_set(&u->c->fault, VN_EINVAL,
 			    field_name[f], "invalid_value", "Invalid '%s': "
 			    "expected an integer from %d to %d.",
 			    field_name[f], FILE_EXPIRY_MIN, FILE_EXPIRY_MAX));
@@ -295,9 +300,9 @@ up_end(void *arg)
 static enum vn_err
 read_form(struct upload *u, struct multipart *mp, char *chunk)
 {
-	struct req	*r = u->r;
-	long long	 len = r->content_length, got = 0;
-	long long	 cap = (long long)r->cfg->max_upload + UPLOAD_SLACK;
+	struct ctx	*c = u->c;
+	long long	 len = c->content_length, got = 0;
+	long long	 cap = (long long)c->cfg->max_upload + UPLOAD_SLACK;
 	int		 n, want;
 	enum vn_err	 rc = VN_OK;
 
@@ -306,13 +311,15 @@ read_form(struct upload *u, struct multipart *mp, char *chunk)
 		if (len >= 0 && len - got < want)
 			want = (int)(len - got);
 		if (want == 0 || (rc != VN_OK && len < 0) ||
-		    (n = FCGX_GetStr(chunk, want, r->fx->in)) <= 0)
+		    c->in.read == NULL ||
+		    (n = c->in.read(c->in.arg, chunk, want)) <= 0)
 			break;
 		got += n;
 		if (rc != VN_OK)
 			continue;	/* draining what was announced */
 		if (len < 0 && got > cap) {
-			rc = refuse(u, req_fail(r, VN_ETOOBIG, "file", NULL,
+			rc = refuse(u, fault_set(&c->fault, VN_ETOOBIG, "file",
+			    NULL,
 			    "The request body is larger than the limit of "
 			    "%lld bytes for an upload.", cap));
 			break;
@@ -320,19 +327,22 @@ read_form(struct upload *u, struct multipart *mp, char *chunk)
 		rc = multipart_feed(mp, chunk, (size_t)n);
 	}
 	if (rc == VN_OK && len >= 0 && got < len)
-		return req_fail(r, VN_EINVAL, NULL, "incomplete_body", "The "
-		    "request body ended after %lld of its %lld bytes.", got,
-		    len);
+		return fault_set(&c->fault, VN_EINVAL, NULL, "incomplete_body",
+		    "The " "request body ended after %lld of its %lld bytes.",
+		    got, len);
 	if (rc == VN_OK)
 		rc = multipart_finish(mp);
 	if (rc == VN_OK || u->refused)
 		return rc;
 	if (rc == VN_ETOOBIG)
-		return req_fail(r, VN_ETOOBIG, NULL, NULL, "The multipart "
-		    "form is over a limit: %s.", multipart_error(mp));
+		return fault_set(&c->fault, VN_ETOOBIG, NULL, NULL,
+		    "The multipart " "form is over a limit: %s.",
+		    multipart_error(mp));
 	if (rc == VN_EINVAL)
-		return req_fail(r, VN_EINVAL, NULL, "invalid_multipart", "The "
-		    "multipart form is malformed: %s.", multipart_error(mp));
+		return fault_set(&c->fault, VN_EINVAL, NULL,
+		    "invalid_multipart",
+		    "The " "multipart form is malformed: %s.",
+		    multipart_error(mp));
 	return rc;
 }
 
@@ -354,7 +364,7 @@ batch_recheck(struct upload *u, char *chunk)
 		off += (uint64_t)n;
 	}
 	if (n < 0 || off != u->tmp.bytes)
-		return disk_fault(u->r, &u->tmp);
+		return disk_fault(u->c, &u->tmp);
 	return VN_OK;
 }
 
@@ -365,7 +375,7 @@ batch_recheck(struct upload *u, char *chunk)
 static enum vn_err
 store_upload(struct upload *u, char *chunk)
 {
-	struct req	*r = u->r;
+	struct ctx	*c = u->c;
 	struct file_obj	 fo;
 	struct buf	 b;
 	struct db	*db = NULL;
@@ -373,13 +383,13 @@ store_upload(struct upload *u, char *chunk)
 	int		 f;
 
 	if (u->files == 0 || !u->file_done)
-		return req_fail(r, VN_EINVAL, "file",
+		return fault_set(&c->fault, VN_EINVAL, "file",
 		    "missing_required_parameter",
 		    "Missing required parameter: 'file'.");
 	for (f = 0; f < F__MAX; f++)
 		if (!u->given[f] && (f == F_PURPOSE ||
 		    u->given[F_ANCHOR] || u->given[F_SECONDS]))
-			return req_fail(r, VN_EINVAL, field_name[f],
+			return fault_set(&c->fault, VN_EINVAL, field_name[f],
 			    "missing_required_parameter", "Missing required "
 			    "parameter: '%s'.", field_name[f]);
 	memset(&fo, 0, sizeof(fo));
@@ -402,60 +412,63 @@ store_upload(struct upload *u, char *chunk)
 	strcpy(fo.status, "processed");
 
 	/* The disk first, with no database connection held. */
-	if (filestore_tmp_commit(r->cfg, &u->tmp, fo.id) != VN_OK)
-		return disk_fault(r, &u->tmp);
-	if ((db = store_get(r->store)) == NULL)
+	if (filestore_tmp_commit(c->cfg, &u->tmp, fo.id) != VN_OK)
+		return disk_fault(c, &u->tmp);
+	if ((db = store_get(c->store)) == NULL)
 		rc = VN_ESTORE;
 	else
-		rc = files_insert(db, r->who.workspace_id, &fo);
-	store_put(r->store, db);
+		rc = files_insert(db, c->who.workspace_id, &fo);
+	store_put(c->store, db);
 	if (rc != VN_OK) {
-		(void)filestore_unlink(r->cfg, fo.id);
-		return req_fail(r, rc, NULL, NULL,
+		(void)filestore_unlink(c->cfg, fo.id);
+		return fault_set(&c->fault, rc, NULL, NULL,
 		    "The server could not record the file. Please retry.");
 	}
 	buf_init(&b, 4 * FILE_NAME_MAX + 1024);
 	if ((rc = file_json(&b, &fo)) == VN_OK)
-		rc = resp_json(r, 200, b.data, b.len);
+		rc = reply_json(c, 200, b.data, b.len);
 	buf_free(&b);
 	return rc;
 }
 
 /* POST /v1/files: a multipart upload (ROUTE_RAWBODY). */
 enum vn_err
-api_files_create(struct req *r)
+api_files_create(struct ctx *c)
 {
 	struct upload	*u = NULL;
 	struct multipart mp;
 	char		 bnd[MP_BOUNDARY_MAX + 1], *chunk = NULL;
-	const char	*ct = r->content_type != NULL ? r->content_type : "";
+	const char	*ct = c->content_type != NULL ? c->content_type : "";
 	enum vn_err	 rc;
 
 	memset(&mp, 0, sizeof(mp));
 	ct += strspn(ct, " \t");
 	if (!multipart_boundary(ct, bnd)) {
 		if (strncasecmp(ct, "multipart/", 10) != 0)
-			return req_fail(r, VN_EMEDIA, NULL, NULL, "A file is "
+			return fault_set(&c->fault, VN_EMEDIA, NULL, NULL,
+			    "A file is "
 			    "uploaded as multipart/form-data with the fields "
 			    "'file' and 'purpose', not as '%.80s'.",
 			    ct[0] != '\0' ? ct : "(no Content-Type)");
-		return req_fail(r, VN_EINVAL, NULL, "invalid_multipart",
+		return fault_set(&c->fault, VN_EINVAL, NULL,
+		    "invalid_multipart",
 		    "The request must be multipart/form-data with a valid "
 		    "boundary.");
 	}
-	if (r->content_length > (long long)r->cfg->max_upload + UPLOAD_SLACK)
-		return req_fail(r, VN_ETOOBIG, "file", NULL, "The file is "
-		    "larger than the limit of %zu bytes.", r->cfg->max_upload);
+	if (c->content_length > (long long)c->cfg->max_upload + UPLOAD_SLACK)
+		return fault_set(&c->fault, VN_ETOOBIG, "file", NULL,
+		    "The file is " "larger than the limit of %zu bytes.",
+		    c->cfg->max_upload);
 	if ((u = calloc(1, sizeof(*u))) == NULL ||
 	    (chunk = malloc(FILESTORE_CHUNK)) == NULL) {
 		rc = VN_ENOMEM;
 		goto out;
 	}
-	u->r = r;
+	u->c = c;
 	u->in = IN_NONE;
-	u->max = r->cfg->max_upload;
-	if (filestore_tmp_open(r->cfg, &u->tmp) != VN_OK) {
-		rc = disk_fault(r, &u->tmp);
+	u->max = c->cfg->max_upload;
+	if (filestore_tmp_open(c->cfg, &u->tmp) != VN_OK) {
+		rc = disk_fault(c, &u->tmp);
 		goto out;
 	}
 	multipart_init(&mp, bnd, &up_lim, &up_cb, u);
@@ -474,9 +487,9 @@ out:
 
 /* The 404 of every use site: the same for missing and foreign ids. */
 static enum vn_err
-not_found(struct req *r)
+not_found(struct ctx *c)
 {
-	const char	*id = r->params[0];
+	const char	*id = c->params[0];
 	size_t		 i, n = strlen(id);
 
 	for (i = 0; i < n; i++)
@@ -484,66 +497,66 @@ not_found(struct req *r)
 		    (unsigned char)id[i] >= 0x7f)
 			break;
 	if (i < n || n > VN_MAX_ID)
-		return req_fail(r, VN_ENOTFOUND, "id", NULL,
+		return fault_set(&c->fault, VN_ENOTFOUND, "id", NULL,
 		    "No such File object.");
-	return req_fail(r, VN_ENOTFOUND, "id", NULL,
+	return fault_set(&c->fault, VN_ENOTFOUND, "id", NULL,
 	    "No such File object: %s", id);
 }
 
 /* The file of the path, in the caller's workspace, into fo. */
 static enum vn_err
-lookup(struct req *r, struct file_obj *fo)
+lookup(struct ctx *c, struct file_obj *fo)
 {
 	struct db	*db;
 	enum vn_err	 rc;
 
-	if ((db = store_get(r->store)) == NULL)
+	if ((db = store_get(c->store)) == NULL)
 		return VN_ESTORE;
-	rc = files_get(db, r->who.workspace_id, r->params[0], time(NULL), fo);
-	store_put(r->store, db);
-	return rc == VN_ENOTFOUND ? not_found(r) : rc;
+	rc = files_get(db, c->who.workspace_id, c->params[0], time(NULL), fo);
+	store_put(c->store, db);
+	return rc == VN_ENOTFOUND ? not_found(c) : rc;
 }
 
 /* GET /v1/files/{id} */
 enum vn_err
-api_files_get(struct req *r)
+api_files_get(struct ctx *c)
 {
 	struct file_obj	 fo;
 	struct buf	 b;
 	enum vn_err	 rc;
 
-	if ((rc = lookup(r, &fo)) != VN_OK)
+	if ((rc = lookup(c, &fo)) != VN_OK)
 		return rc;
 	buf_init(&b, 4 * FILE_NAME_MAX + 2 * FILE_DETAILS_MAX + 1024);
 	if ((rc = file_json(&b, &fo)) == VN_OK)
-		rc = resp_json(r, 200, b.data, b.len);
+		rc = reply_json(c, 200, b.data, b.len);
 	buf_free(&b);
 	return rc;
 }
 
 /* DELETE /v1/files/{id}: hidden at once, reclaimed by venna-batch. */
 enum vn_err
-api_files_delete(struct req *r)
+api_files_delete(struct ctx *c)
 {
 	struct db	*db;
 	struct buf	 b;
 	enum vn_err	 rc;
 
-	if ((db = store_get(r->store)) == NULL)
+	if ((db = store_get(c->store)) == NULL)
 		return VN_ESTORE;
-	rc = files_delete(db, r->who.workspace_id, r->params[0], time(NULL));
-	store_put(r->store, db);
+	rc = files_delete(db, c->who.workspace_id, c->params[0], time(NULL));
+	store_put(c->store, db);
 	if (rc == VN_ENOTFOUND)
-		return not_found(r);
+		return not_found(c);
 	if (rc != VN_OK)
 		return rc;
 	buf_init(&b, 256);
 	if ((rc = buf_addstr(&b, "{\"id\":")) == VN_OK &&
-	    (rc = buf_add_json_string(&b, r->params[0],
-	    strlen(r->params[0]))) == VN_OK &&
+	    (rc = buf_add_json_string(&b, c->params[0],
+	    strlen(c->params[0]))) == VN_OK &&
 	    (rc = buf_addstr(&b, ",\"object\":\"file\",\"deleted\":true}")) ==
 	    VN_OK)
-		rc = resp_json(r, 200, b.data, b.len);
+		rc = reply_json(c, 200, b.data, b.len);
 	buf_free(&b);
 	return rc;
 }
@@ -555,7 +568,7 @@ api_files_delete(struct req *r)
  * here, 64 KiB at a time, with their length announced.
  */
 enum vn_err
-api_files_content(struct req *r)
+api_files_content(struct ctx *c)
 {
 	struct file_obj	 fo;
 	char		 disp[DISPOSITION_MAX], rel[VN_MAX_ID + 8];
@@ -565,13 +578,13 @@ api_files_content(struct req *r)
 	int		 fd = -1;
 	enum vn_err	 rc;
 
-	if ((rc = lookup(r, &fo)) != VN_OK)
+	if ((rc = lookup(c, &fo)) != VN_OK)
 		return rc;
-	if ((fd = filestore_open(r->cfg, fo.id, &size)) == -1 ||
+	if ((fd = filestore_open(c->cfg, fo.id, &size)) == -1 ||
 	    size != (uint64_t)fo.bytes) {
 		log_error("files: the content of %s is %s", fo.id, fd == -1 ?
 		    strerror(errno) : "not of its recorded size");
-		rc = req_fail(r, VN_ESYS, NULL, NULL,
+		rc = fault_set(&c->fault, VN_ESYS, NULL, NULL,
 		    "The content of this file cannot be read.");
 		goto out;
 	}
@@ -582,18 +595,18 @@ api_files_content(struct req *r)
 	}
 	snprintf(extra, sizeof(extra), "Content-Disposition: %s\r\n"
 	    "X-Content-Type-Options: nosniff\r\n", disp);
-	if (r->cfg->files_accel != NULL && r->cfg->files_accel[0] != '\0') {
+	if (c->cfg->files_accel != NULL && c->cfg->files_accel[0] != '\0') {
 		/* The web server sends the bytes, with their length. */
 		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
-		    "X-Accel-Redirect: %s/%s\r\n", r->cfg->files_accel, rel);
-		rc = resp_head(r, 200, "application/octet-stream", -1, extra);
+		    "X-Accel-Redirect: %s/%s\r\n", c->cfg->files_accel, rel);
+		rc = reply_head(c, 200, "application/octet-stream", -1, extra);
 		goto out;
 	}
 	if ((chunk = malloc(FILESTORE_CHUNK)) == NULL) {
 		rc = VN_ENOMEM;
 		goto out;
 	}
-	rc = resp_head(r, 200, "application/octet-stream", (long long)size,
+	rc = reply_head(c, 200, "application/octet-stream", (long long)size,
 	    extra);
 	while (rc == VN_OK && sent < size) {
 		n = read(fd, chunk, FILESTORE_CHUNK);
@@ -606,7 +619,7 @@ api_files_content(struct req *r)
 			rc = VN_ESYS;
 			break;
 		}
-		rc = resp_write(r, chunk, (size_t)n);
+		rc = reply_write(c, chunk, (size_t)n);
 		sent += (uint64_t)n;
 	}
 out:
@@ -622,7 +635,7 @@ out:
  * offer, offset (adds "total").
  */
 enum vn_err
-api_files_list(struct req *r)
+api_files_list(struct ctx *c)
 {
 	struct files_query q = { NULL, FILES_LIST_MAX, 0, NULL, -1 };
 	struct buf	 b;
@@ -632,48 +645,51 @@ api_files_list(struct req *r)
 	int		 got;
 	enum vn_err	 rc;
 
-	got = query_get(r->query, "purpose", purpose, sizeof(purpose));
+	got = url_query_get(c->query, "purpose", purpose, sizeof(purpose));
 	if (got != 0 && (got < 0 || !file_purpose_ok(purpose, 0)))
-		return req_fail(r, VN_EINVAL, "purpose", "invalid_value",
-		    "Invalid 'purpose': not a file purpose.");
+		return fault_set(&c->fault, VN_EINVAL, "purpose",
+		    "invalid_value", "Invalid 'purpose': not a file purpose.");
 	q.purpose = got > 0 ? purpose : NULL;
-	if ((got = query_get(r->query, "limit", v, sizeof(v))) != 0) {
+	if ((got = url_query_get(c->query, "limit", v, sizeof(v))) != 0) {
 		errno = 0;
 		q.limit = strtol(v, &end, 10);
 		if (got < 0 || v[0] < '0' || v[0] > '9' || *end != '\0' ||
 		    errno != 0 || q.limit < 1 || q.limit > FILES_LIST_MAX)
-			return req_fail(r, VN_EINVAL, "limit", "invalid_value",
+			return fault_set(&c->fault, VN_EINVAL, "limit",
+			    "invalid_value",
 			    "Invalid 'limit': expected an integer from 1 to "
 			    "%d.", FILES_LIST_MAX);
 	}
-	if ((got = query_get(r->query, "order", v, sizeof(v))) != 0) {
+	if ((got = url_query_get(c->query, "order", v, sizeof(v))) != 0) {
 		if (got < 0 || (strcmp(v, "asc") != 0 &&
 		    strcmp(v, "desc") != 0))
-			return req_fail(r, VN_EINVAL, "order", "invalid_value",
+			return fault_set(&c->fault, VN_EINVAL, "order",
+			    "invalid_value",
 			    "Invalid 'order': expected 'asc' or 'desc'.");
 		q.asc = strcmp(v, "asc") == 0;
 	}
-	if ((got = query_get(r->query, "after", after, sizeof(after))) < 0)
-		return req_fail(r, VN_EINVAL, "after", "invalid_value",
+	if ((got = url_query_get(c->query, "after", after, sizeof(after))) < 0)
+		return fault_set(&c->fault, VN_EINVAL, "after", "invalid_value",
 		    "Invalid 'after': not a file id.");
 	q.after = got > 0 && after[0] != '\0' ? after : NULL;
-	if ((got = query_get(r->query, "offset", v, sizeof(v))) != 0) {
+	if ((got = url_query_get(c->query, "offset", v, sizeof(v))) != 0) {
 		errno = 0;
 		q.offset = strtoll(v, &end, 10);
 		if (got < 0 || v[0] < '0' || v[0] > '9' || *end != '\0' ||
 		    errno != 0)
-			return req_fail(r, VN_EINVAL, "offset", "invalid_value",
+			return fault_set(&c->fault, VN_EINVAL, "offset",
+			    "invalid_value",
 			    "Invalid 'offset': expected an integer of 0 or "
 			    "more.");
 	}
-	if ((db = store_get(r->store)) == NULL)
+	if ((db = store_get(c->store)) == NULL)
 		return VN_ESTORE;
 	buf_init(&b, LIST_BODY_MAX);
-	rc = files_list(db, r->who.workspace_id, &q, time(NULL), &b,
-	    &r->fault);
-	store_put(r->store, db);
+	rc = files_list(db, c->who.workspace_id, &q, time(NULL), &b,
+	    &c->fault);
+	store_put(c->store, db);
 	if (rc == VN_OK)
-		rc = resp_json(r, 200, b.data, b.len);
+		rc = reply_json(c, 200, b.data, b.len);
 	buf_free(&b);
 	return rc;
 }

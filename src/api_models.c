@@ -7,11 +7,11 @@
 
 #include <string.h>
 
+#include "api.h"
 #include "buf.h"
 #include "cfg.h"
-#include "api.h"
-#include "request.h"
-#include "response.h"
+#include "ctx.h"
+#include "reply.h"
 
 #define MODELS_MAX_BODY	(4 * 1024 * 1024)
 
@@ -31,7 +31,7 @@ model_json(struct buf *b, const struct cfg_model *m)
 }
 
 enum vn_err
-api_models_list(struct req *r)
+api_models_list(struct ctx *c)
 {
 	struct buf	 b;
 	size_t		 i;
@@ -39,34 +39,35 @@ api_models_list(struct req *r)
 
 	buf_init(&b, MODELS_MAX_BODY);
 	rc = buf_addstr(&b, "{\"object\":\"list\",\"data\":[");
-	for (i = 0; rc == VN_OK && i < r->cfg->nmodels; i++) {
+	for (i = 0; rc == VN_OK && i < c->cfg->nmodels; i++) {
 		if (i > 0)
 			rc = buf_addc(&b, ',');
 		if (rc == VN_OK)
-			rc = model_json(&b, &r->cfg->models[i]);
+			rc = model_json(&b, &c->cfg->models[i]);
 	}
 	if (rc == VN_OK)
 		rc = buf_addstr(&b, "]}");
 	if (rc == VN_OK)
-		rc = resp_json(r, 200, b.data, b.len);
+		rc = reply_json(c, 200, b.data, b.len);
 	buf_free(&b);
 	return rc;
 }
 
 enum vn_err
-api_models_get(struct req *r)
+api_models_get(struct ctx *c)
 {
 	const struct cfg_model	*m;
 	struct buf		 b;
 	enum vn_err		 rc;
 
-	if ((m = cfg_model_find(r->cfg, r->params[0])) == NULL)
-		return req_fail(r, VN_ENOMODEL, "model", "model_not_found",
+	if ((m = cfg_model_find(c->cfg, c->params[0])) == NULL)
+		return fault_set(&c->fault, VN_ENOMODEL, "model",
+		    "model_not_found",
 		    "The model '%.200s' does not exist or you do not have "
-		    "access to it.", r->params[0]);
+		    "access to it.", c->params[0]);
 	buf_init(&b, MODELS_MAX_BODY);
 	if ((rc = model_json(&b, m)) == VN_OK)
-		rc = resp_json(r, 200, b.data, b.len);
+		rc = reply_json(c, 200, b.data, b.len);
 	buf_free(&b);
 	return rc;
 }

@@ -21,31 +21,32 @@
 #include "background.h"
 #include "buf.h"
 #include "cfg.h"
+#include "ctx.h"
 #include "db.h"
 #include "ids.h"
 #include "jsonx.h"
 #include "lease.h"
 #include "log.h"
-#include "request.h"
+#include "reply.h"
 #include "respconv.h"
-#include "respstore.h"
-#include "response.h"
 #include "responses.h"
+#include "respstore.h"
 #include "store.h"
+#include "url.h"
 
 #define ITEMS_DEFAULT	20
 #define ITEMS_JSON_MAX	(64 * 1024 * 1024)
 
 static enum vn_err
-no_such_response(struct req *r, const char *id)
+no_such_response(struct ctx *c, const char *id)
 {
-	return req_fail(r, VN_ENOTFOUND, "response_id", NULL,
+	return fault_set(&c->fault, VN_ENOTFOUND, "response_id", NULL,
 	    "No response found with id '%.80s'.", id);
 }
 
 /* Send a Response object; o is dropped. */
 static enum vn_err
-send_object(struct req *r, struct json_object *o)
+send_object(struct ctx *c, struct json_object *o)
 {
 	const char	*text;
 	size_t		 len;
@@ -54,20 +55,20 @@ send_object(struct req *r, struct json_object *o)
 	if (o == NULL)
 		return VN_ENOMEM;
 	text = jsonx_to_string(o, &len);
-	rc = resp_json(r, 200, text, len);
+	rc = reply_json(c, 200, text, len);
 	json_object_put(o);
 	return rc;
 }
 
 /* Send the stored response row. */
 static enum vn_err
-send_row(struct req *r, const struct resp_row *row)
+send_row(struct ctx *c, const struct respstore_row *row)
 {
 	struct json_object	*req = NULL, *o;
 	enum vn_err		 rc;
 
 	o = responses_object(row, &req);
-	rc = o != NULL ? send_object(r, o) : VN_ESTORE;
+	rc = o != NULL ? send_object(c, o) : VN_ESTORE;
 	json_object_put(req);
 	return rc;
 }
@@ -78,32 +79,32 @@ send_row(struct req *r, const struct resp_row *row)
  * without an executor (or with a full one) leaves it to venna-batch.
  */
 static enum vn_err
-create_background(struct req *r, struct resp_run *run)
+create_background(struct ctx *c, struct responses_turn *run)
 {
 	struct respconv_fields	 rf;
-	struct resp_new		 n;
+	struct respstore_new	 n;
 	struct db		*db;
 	const char		*owner = lease_owner();
 	int64_t			 seq = 0;
 	enum vn_err		 rc;
 
-	responses_row(&n, r, run);
+	responses_row(&n, c, run);
 	n.background = 1;
-	n.lease_owner = r->background != NULL && owner[0] != '\0' ? owner :
+	n.lease_owner = c->background != NULL && owner[0] != '\0' ? owner :
 	    NULL;
 	n.st.status = "queued";
-	if ((db = store_get(r->store)) == NULL)
+	if ((db = store_get(c->store)) == NULL)
 		return VN_ESTORE;
 	rc = respstore_insert(db, &n, run->items, &seq);
-	store_put(r->store, db);
+	store_put(c->store, db);
 	if (rc != VN_OK)
 		return rc;
-	if (n.lease_owner != NULL && !background_submit(r->background, seq) &&
-	    (db = store_get(r->store)) != NULL) {
+	if (n.lease_owner != NULL && !background_submit(c->background, seq) &&
+	    (db = store_get(c->store)) != NULL) {
 		log_warn("response %s: no background thread free; left for "
 		    "venna-batch", run->id);
 		(void)respstore_lease(db, seq, owner, 1);
-		store_put(r->store, db);
+		store_put(c->store, db);
 	}
 	memset(&rf, 0, sizeof(rf));
 	rf.req = run->req;
@@ -111,57 +112,60 @@ create_background(struct req *r, struct resp_run *run)
 	rf.status = "queued";
 	rf.created_at = run->created_at;
 	rf.model = run->model;
-	return send_object(r, respconv_response(&rf));
+	return send_object(c, respconv_response(&rf));
 }
 
 enum vn_err
-api_responses_create(struct req *r)
+api_responses_create(struct ctx *c)
 {
 	struct respconv_opts	 opts;
-	struct resp_run		 run;
+	struct responses_turn	 run;
 	struct json_object	*items = NULL, *history = NULL;
 	struct db		*db;
 	char			*text = NULL;
 	enum vn_err		 rc;
 
 	memset(&run, 0, sizeof(run));
-	if ((rc = respconv_check(r->json, &opts, &r->fault)) != VN_OK)
+	if ((rc = respconv_check(c->json, &opts, &c->fault)) != VN_OK)
 		return rc;
 	if (opts.background && !opts.store)
-		return req_fail(r, VN_EINVAL, "background", "invalid_value",
+		return fault_set(&c->fault, VN_EINVAL, "background",
+		    "invalid_value",
 		    "Background responses must be stored: set 'store' to "
 		    "true or leave it out.");
 	if (opts.background && opts.stream)
-		return req_fail(r, VN_EINVAL, "stream",
+		return fault_set(&c->fault, VN_EINVAL, "stream",
 		    "unsupported_parameter", "Venna does not stream "
 		    "background responses; poll GET /v1/responses/{id}.");
-	if (opts.background && r->capture)
-		return req_fail(r, VN_EINVAL, "background", "invalid_value",
+	if (opts.background && c->batch_id != NULL)
+		return fault_set(&c->fault, VN_EINVAL, "background",
+		    "invalid_value",
 		    "A batch request cannot run in the background.");
-	if (cfg_model_find(r->cfg, opts.model) == NULL)
-		return req_fail(r, VN_ENOMODEL, "model", "model_not_found",
+	if (cfg_model_find(c->cfg, opts.model) == NULL)
+		return fault_set(&c->fault, VN_ENOMODEL, "model",
+		    "model_not_found",
 		    "The model '%.200s' does not exist or you do not have "
 		    "access to it.", opts.model);
-	if ((rc = respconv_input_items(r->json, &items, &r->fault)) != VN_OK)
+	if ((rc = respconv_input_items(c->json, &items, &c->fault)) != VN_OK)
 		return rc;
 	if (opts.previous_response_id != NULL) {
-		if ((db = store_get(r->store)) == NULL) {
+		if ((db = store_get(c->store)) == NULL) {
 			rc = VN_ESTORE;
 			goto out;
 		}
-		rc = respstore_history(db, r->who.workspace_id,
-		    opts.previous_response_id, r->cfg->max_upstream_response,
-		    &history, &r->fault);
-		store_put(r->store, db);
+		rc = respstore_history(db, c->who.workspace_id,
+		    opts.previous_response_id, c->cfg->max_upstream_response,
+		    &history, &c->fault);
+		store_put(c->store, db);
 		if (rc != VN_OK)
 			goto out;
 	}
 	/* A copy: json-c rewrites its string each time it is asked. */
-	if ((text = strdup(jsonx_to_string(r->json, NULL))) == NULL) {
+	if ((text = strdup(jsonx_to_string(c->json, NULL))) == NULL) {
 		rc = VN_ENOMEM;
 		goto out;
 	}
-	run.req = r->json;
+	run.req = c->json;
 	run.request_text = text;
 	run.model = opts.model;
 	run.previous_response_id = opts.previous_response_id;
@@ -172,11 +176,11 @@ api_responses_create(struct req *r)
 	run.stream = opts.stream;
 	run.store = opts.store;
 	if (opts.background)
-		rc = create_background(r, &run);
+		rc = create_background(c, &run);
 	else
-		rc = responses_run(r, &run);
+		rc = responses_run(c, &run);
 out:
-	resp_run_free(&run);
+	responses_turn_free(&run);
 	json_object_put(history);
 	json_object_put(items);
 	free(text);
@@ -185,61 +189,61 @@ out:
 
 /* The response named by the path, of this workspace, into row. */
 static enum vn_err
-load(struct req *r, struct resp_row *row)
+load(struct ctx *c, struct respstore_row *row)
 {
 	struct db	*db;
 	enum vn_err	 rc;
 
-	if ((db = store_get(r->store)) == NULL)
+	if ((db = store_get(c->store)) == NULL)
 		return VN_ESTORE;
-	rc = respstore_get(db, r->who.workspace_id, r->params[0], row);
-	store_put(r->store, db);
+	rc = respstore_get(db, c->who.workspace_id, c->params[0], row);
+	store_put(c->store, db);
 	if (rc == VN_ENOTFOUND)
-		return no_such_response(r, r->params[0]);
+		return no_such_response(c, c->params[0]);
 	return rc;
 }
 
 enum vn_err
-api_responses_get(struct req *r)
+api_responses_get(struct ctx *c)
 {
-	struct resp_row	 row;
-	char		 v[16];
-	enum vn_err	 rc;
+	struct respstore_row	 row;
+	char			 v[16];
+	enum vn_err		 rc;
 
 	memset(&row, 0, sizeof(row));
-	if (query_get(r->query, "stream", v, sizeof(v)) != 0 &&
+	if (url_query_get(c->query, "stream", v, sizeof(v)) != 0 &&
 	    strcmp(v, "false") != 0)
-		return req_fail(r, VN_EINVAL, "stream",
+		return fault_set(&c->fault, VN_EINVAL, "stream",
 		    "unsupported_parameter", "Venna does not replay the "
 		    "events of a stored response; leave 'stream' out.");
-	if ((rc = load(r, &row)) == VN_OK)
-		rc = send_row(r, &row);
-	resp_row_free(&row);
+	if ((rc = load(c, &row)) == VN_OK)
+		rc = send_row(c, &row);
+	respstore_row_free(&row);
 	return rc;
 }
 
 enum vn_err
-api_responses_delete(struct req *r)
+api_responses_delete(struct ctx *c)
 {
 	struct db	*db;
 	struct buf	 b;
 	enum vn_err	 rc;
 
-	if ((db = store_get(r->store)) == NULL)
+	if ((db = store_get(c->store)) == NULL)
 		return VN_ESTORE;
-	rc = respstore_delete(db, r->who.workspace_id, r->params[0]);
-	store_put(r->store, db);
+	rc = respstore_delete(db, c->who.workspace_id, c->params[0]);
+	store_put(c->store, db);
 	if (rc == VN_ENOTFOUND)
-		return no_such_response(r, r->params[0]);
+		return no_such_response(c, c->params[0]);
 	if (rc != VN_OK)
 		return rc;
 	buf_init(&b, 4 * VN_MAX_ID);
 	if ((rc = buf_addstr(&b, "{\"id\":")) == VN_OK &&
-	    (rc = buf_add_json_string(&b, r->params[0],
-	    strlen(r->params[0]))) == VN_OK &&
+	    (rc = buf_add_json_string(&b, c->params[0],
+	    strlen(c->params[0]))) == VN_OK &&
 	    (rc = buf_addstr(&b, ",\"object\":\"response\","
 	    "\"deleted\":true}")) == VN_OK)
-		rc = resp_json(r, 200, b.data, b.len);
+		rc = reply_json(c, 200, b.data, b.len);
 	buf_free(&b);
 	return rc;
 }
@@ -251,87 +255,91 @@ api_responses_delete(struct req *r)
  * otherwise is a 409.
  */
 enum vn_err
-api_responses_cancel(struct req *r)
+api_responses_cancel(struct ctx *c)
 {
-	struct resp_row	 row;
-	struct db	*db;
-	enum vn_err	 rc;
+	struct respstore_row	 row;
+	struct db		*db;
+	enum vn_err		 rc;
 
 	memset(&row, 0, sizeof(row));
-	if ((rc = load(r, &row)) != VN_OK)
+	if ((rc = load(c, &row)) != VN_OK)
 		goto out;
 	if (!row.background) {
-		rc = req_fail(r, VN_EINVAL, "response_id", "invalid_value",
+		rc = fault_set(&c->fault, VN_EINVAL, "response_id",
+		    "invalid_value",
 		    "Only responses created with background=true can be "
 		    "cancelled.");
 		goto out;
 	}
-	if ((db = store_get(r->store)) == NULL) {
+	if ((db = store_get(c->store)) == NULL) {
 		rc = VN_ESTORE;
 		goto out;
 	}
-	rc = respstore_cancel(db, r->who.workspace_id, r->params[0]);
-	resp_row_free(&row);
+	rc = respstore_cancel(db, c->who.workspace_id, c->params[0]);
+	respstore_row_free(&row);
 	if (rc == VN_OK)
-		rc = respstore_get(db, r->who.workspace_id, r->params[0],
+		rc = respstore_get(db, c->who.workspace_id, c->params[0],
 		    &row);
-	store_put(r->store, db);
+	store_put(c->store, db);
 	if (rc == VN_ENOTFOUND)
-		rc = no_such_response(r, r->params[0]);
+		rc = no_such_response(c, c->params[0]);
 	else if (rc == VN_OK && strcmp(row.status, "cancelled") != 0)
-		rc = req_fail(r, VN_ECONFLICT, NULL, NULL, "Cannot cancel a "
-		    "response with status '%s'.", row.status);
+		rc = fault_set(&c->fault, VN_ECONFLICT, NULL, NULL,
+		    "Cannot cancel a " "response with status '%s'.",
+		    row.status);
 	else if (rc == VN_OK)
-		rc = send_row(r, &row);
+		rc = send_row(c, &row);
 out:
-	resp_row_free(&row);
+	respstore_row_free(&row);
 	return rc;
 }
 
 enum vn_err
-api_responses_input_items(struct req *r)
+api_responses_input_items(struct ctx *c)
 {
-	struct resp_row	 row;
-	struct db	*db;
-	struct buf	 b;
-	char		 v[VN_MAX_ID + 1], *end;
-	long		 limit = ITEMS_DEFAULT;
-	int		 asc = 0, got;
-	enum vn_err	 rc;
+	struct respstore_row	 row;
+	struct db		*db;
+	struct buf		 b;
+	char			 v[VN_MAX_ID + 1], *end;
+	long			 limit = ITEMS_DEFAULT;
+	int			 asc = 0, got;
+	enum vn_err		 rc;
 
 	memset(&row, 0, sizeof(row));
 	buf_init(&b, ITEMS_JSON_MAX);
-	if ((got = query_get(r->query, "limit", v, sizeof(v))) != 0) {
+	if ((got = url_query_get(c->query, "limit", v, sizeof(v))) != 0) {
 		limit = got > 0 ? strtol(v, &end, 10) : 0;
 		if (got < 0 || *end != '\0' || limit < 1 ||
-		    limit > RESP_ITEMS_MAX)
-			return req_fail(r, VN_EINVAL, "limit", "invalid_value",
+		    limit > RESPSTORE_ITEMS_MAX)
+			return fault_set(&c->fault, VN_EINVAL, "limit",
+			    "invalid_value",
 			    "Invalid 'limit': expected an integer from 1 to "
-			    "%d.", RESP_ITEMS_MAX);
+			    "%d.", RESPSTORE_ITEMS_MAX);
 	}
-	if ((got = query_get(r->query, "order", v, sizeof(v))) != 0) {
+	if ((got = url_query_get(c->query, "order", v, sizeof(v))) != 0) {
 		if (got < 0 || (strcmp(v, "asc") != 0 &&
 		    strcmp(v, "desc") != 0))
-			return req_fail(r, VN_EINVAL, "order", "invalid_value",
+			return fault_set(&c->fault, VN_EINVAL, "order",
+			    "invalid_value",
 			    "Invalid 'order': expected 'asc' or 'desc'.");
 		asc = strcmp(v, "asc") == 0;
 	}
-	if ((got = query_get(r->query, "after", v, sizeof(v))) < 0)
-		return req_fail(r, VN_EINVAL, "after", "invalid_value",
+	if ((got = url_query_get(c->query, "after", v, sizeof(v))) < 0)
+		return fault_set(&c->fault, VN_EINVAL, "after", "invalid_value",
 		    "Invalid 'after'.");
-	if ((rc = load(r, &row)) != VN_OK)
+	if ((rc = load(c, &row)) != VN_OK)
 		goto out;
-	if ((db = store_get(r->store)) == NULL) {
+	if ((db = store_get(c->store)) == NULL) {
 		rc = VN_ESTORE;
 		goto out;
 	}
 	rc = respstore_items(db, row.seq, asc, got > 0 ? v : NULL, limit, &b,
-	    &r->fault);
-	store_put(r->store, db);
+	    &c->fault);
+	store_put(c->store, db);
 	if (rc == VN_OK)
-		rc = resp_json(r, 200, b.data, b.len);
+		rc = reply_json(c, 200, b.data, b.len);
 out:
 	buf_free(&b);
-	resp_row_free(&row);
+	respstore_row_free(&row);
 	return rc;
 }

@@ -26,21 +26,20 @@
 #include <json.h>
 
 #include "background.h"
-#include "batch.h"
+#include "capture.h"
 #include "cfg.h"
 #include "clock.h"
+#include "ctx.h"
 #include "db.h"
 #include "jsonx.h"
 #include "lease.h"
 #include "log.h"
-#include "request.h"
 #include "respconv.h"
-#include "respstore.h"
-#include "response.h"
 #include "responses.h"
+#include "respstore.h"
+#include "runner.h"
 #include "store.h"
 #include "upstream.h"
-#include "worker.h"
 
 #define QUEUE_MAX	1024	/* responses waiting per process */
 #define CHECK_MS	500	/* how often a run looks for a cancel */
@@ -97,7 +96,7 @@ fail(struct store *store, int64_t seq, const char *owner, const char *code,
     const char *message)
 {
 	struct json_object	*e;
-	struct resp_state	 st;
+	struct respstore_state	 st;
 	struct db		*db;
 
 	if ((e = json_object_new_object()) == NULL)
@@ -117,10 +116,9 @@ fail(struct store *store, int64_t seq, const char *owner, const char *code,
 
 /* The error code a failed response shows for the call's fault. */
 static const char *
-fault_code(const struct req *r)
+fault_code(const struct ctx *c)
 {
-	int	 status = r->fault.status != 0 ? r->fault.status :
-		    err_status(r->fault.err);
+	int	 status = fault_status(&c->fault);
 
 	if (status == 429)
 		return "rate_limit_exceeded";
@@ -130,19 +128,20 @@ fault_code(const struct req *r)
 }
 
 /*
- * Run the background response at seq, held by owner, to its end, on
- * thread t's upstream handles.  Returns VN_OK unless the database
+ * Run the background response at seq, held by owner, to its end, with
+ * the calling thread's upstream handle.  Returns VN_OK unless the database
  * failed; every other outcome is written into the row.
  */
 enum vn_err
-background_run(const struct cfg *cfg, struct store *store,
-    struct worker_thread *t, int64_t seq, const char *owner)
+background_run(const struct cfg *cfg, struct store *store, void **upstream,
+    int64_t seq, const char *owner)
 {
-	struct resp_row		 row;
+	struct respstore_row	 row;
 	struct respconv_opts	 opts;
-	struct resp_run		 run;
+	struct responses_turn	 run;
 	struct watch		 w;
-	struct req		 r;
+	struct capture		 k;
+	struct ctx		 c;
 	struct json_object	*req = NULL, *history = NULL;
 	struct db		*db;
 	struct fault		 f;
@@ -161,7 +160,7 @@ background_run(const struct cfg *cfg, struct store *store,
 		    &history, &f);
 	store_put(store, db);
 	if (rc == VN_ENOTFOUND) {
-		resp_row_free(&row);
+		respstore_row_free(&row);
 		return VN_OK;
 	}
 	if (rc == VN_OK && (jsonx_parse(row.request, strlen(row.request),
@@ -176,19 +175,20 @@ background_run(const struct cfg *cfg, struct store *store,
 		goto out;
 	}
 
-	req_init_capture(&r, cfg, "POST", "/v1/responses");
-	r.store = store;
-	r.thread = t;
-	snprintf(r.who.workspace_id, sizeof(r.who.workspace_id), "%s",
+	capture_init(&k, cfg->max_upstream_response + 65536);
+	ctx_init(&c, cfg, &k.sink, "POST", "/v1/responses");
+	c.store = store;
+	c.upstream = upstream;
+	snprintf(c.who.workspace_id, sizeof(c.who.workspace_id), "%s",
 	    row.workspace_id);
-	snprintf(r.who.key_id, sizeof(r.who.key_id), "%s", row.key_id);
+	snprintf(c.who.key_id, sizeof(c.who.key_id), "%s", row.key_id);
 	memset(&w, 0, sizeof(w));
 	w.store = store;
 	w.seq = seq;
 	w.owner = owner;
 	w.last_check = w.last_renew = clock_ms();
-	r.stop = stop_check;
-	r.stop_arg = &w;
+	k.stop = stop_check;
+	k.stop_arg = &w;
 
 	memset(&run, 0, sizeof(run));
 	run.req = req;
@@ -202,15 +202,16 @@ background_run(const struct cfg *cfg, struct store *store,
 	run.store = 1;
 	run.seq = seq;
 	run.owner = owner;
-	rc = responses_run(&r, &run);
-	if (rc != VN_OK && !r.client_gone)
-		fail(store, seq, owner, fault_code(&r), r.fault.msg[0] != '\0' ?
-		    r.fault.msg : "The response failed.");
-	else if (r.client_gone)
+	rc = responses_run(&c, &run);
+	if (rc != VN_OK && !c.client_gone)
+		fail(store, seq, owner, fault_code(&c), c.fault.msg[0] != '\0' ?
+		    c.fault.msg : "The response failed.");
+	else if (c.client_gone)
 		log_info("response %s: cancelled; upstream call aborted",
 		    row.id);
-	resp_run_free(&run);
-	req_free(&r);
+	responses_turn_free(&run);
+	ctx_free(&c);
+	capture_free(&k);
 	rc = VN_OK;
 out:
 	if ((db = store_get(store)) != NULL) {
@@ -219,7 +220,7 @@ out:
 	}
 	json_object_put(history);
 	json_object_put(req);
-	resp_row_free(&row);
+	respstore_row_free(&row);
 	return rc;
 }
 
@@ -227,10 +228,9 @@ static void *
 executor(void *arg)
 {
 	struct background	*bg = arg;
-	struct worker_thread	 t;
+	void			*upstream = NULL;
 	int64_t			 seq;
 
-	memset(&t, 0, sizeof(t));
 	pthread_mutex_lock(&bg->mu);
 	for (;;) {
 		while (bg->qlen == 0 && !bg->stopping)
@@ -242,14 +242,14 @@ executor(void *arg)
 		bg->qlen--;
 		bg->busy++;
 		pthread_mutex_unlock(&bg->mu);
-		(void)background_run(bg->cfg, bg->store, &t, seq,
+		(void)background_run(bg->cfg, bg->store, &upstream, seq,
 		    lease_owner());
 		pthread_mutex_lock(&bg->mu);
 		bg->busy--;
 		pthread_cond_broadcast(&bg->idle);
 	}
 	pthread_mutex_unlock(&bg->mu);
-	upstream_thread_free(t.upstream);
+	upstream_thread_free(upstream);
 	return NULL;
 }
 
@@ -353,12 +353,11 @@ static void *
 recover_one(void *arg)
 {
 	struct recovery		*rc = arg;
-	struct worker_thread	 t;
+	void			*upstream = NULL;
 
-	memset(&t, 0, sizeof(t));
-	(void)background_run(rc->rn->cfg, rc->rn->store, &t, rc->seq,
+	(void)background_run(rc->rn->cfg, rc->rn->store, &upstream, rc->seq,
 	    rc->rn->owner);
-	upstream_thread_free(t.upstream);
+	upstream_thread_free(upstream);
 	return NULL;
 }
 

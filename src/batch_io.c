@@ -26,7 +26,6 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-#include "batch.h"
 #include "batch_io.h"
 #include "buf.h"
 #include "cfg.h"
@@ -36,6 +35,7 @@
 #include "ids.h"
 #include "jsonl.h"
 #include "log.h"
+#include "runner.h"
 #include "store.h"
 
 #define INDEX_ROWS	2000	/* batch_lines rows per transaction */
@@ -508,7 +508,7 @@ scan(struct runner *rn, struct batch_state *b, enum stmt which,
 		sqlite3_reset(st);
 		store_put(rn->store, db);
 		if (rc == VN_OK)
-			(void)batch_lease_renew(rn, b->seq);
+			(void)batch_lease(rn, b->seq, 0);
 	} while (rc == VN_OK && got == SCAN_PAGE);
 	return rc;
 }
@@ -720,4 +720,31 @@ batch_cancelling(struct runner *rn, struct batch_state *b)
 	}
 	store_put(rn->store, db);
 	return yes;
+}
+
+/*
+ * Renew (release 0) or drop (1) this pass's lease on batch seq.  Returns
+ * 1 while the pass holds it.
+ */
+int
+batch_lease(struct runner *rn, int64_t seq, int release)
+{
+	struct db	*db;
+	sqlite3_stmt	*st;
+	int		 held = 0;
+
+	if ((db = store_get(rn->store)) == NULL)
+		return 0;
+	if ((st = db_stmt(db, release ? STMT_BATCH_RELEASE :
+	    STMT_BATCH_RENEW)) != NULL) {
+		sqlite3_bind_int64(st, 1, seq);
+		sqlite3_bind_text(st, 2, rn->owner, -1, SQLITE_STATIC);
+		if (!release)
+			sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL) +
+			    BATCH_LEASE_S);
+		held = sqlite3_step(st) == SQLITE_DONE && db_changes(db) == 1;
+		sqlite3_reset(st);
+	}
+	store_put(rn->store, db);
+	return held;
 }

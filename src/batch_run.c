@@ -39,21 +39,23 @@
 
 #include "batch.h"
 #include "batch_io.h"
+#include "capture.h"
 #include "cfg.h"
 #include "clock.h"
+#include "ctx.h"
 #include "db.h"
-#include "dispatch.h"
+#include "fault.h"
 #include "ids.h"
 #include "jsonx.h"
-#include "ledger.h"
 #include "lease.h"
+#include "ledger.h"
 #include "log.h"
-#include "request.h"
+#include "reply.h"
 #include "router.h"
+#include "runner.h"
 #include "store.h"
 #include "upstream.h"
 #include "usage.h"
-#include "worker.h"
 
 #define COMMIT_LINES	200	/* results per transaction at most */
 #define COMMIT_MS	100	/* and at least this often */
@@ -81,7 +83,7 @@ struct result {
 struct run {
 	struct runner		*rn;
 	struct batch_state	*b;
-	route_fn		 handler;
+	ctx_handler		 handler;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 work;	/* a line queued, or stop */
 	pthread_cond_t		 done;	/* a result is in */
@@ -190,37 +192,6 @@ claim(struct runner *rn)
 	return seq;
 }
 
-/* Renew or drop the lease.  Returns 1 while this pass holds it. */
-static int
-lease(struct runner *rn, int64_t seq, int release)
-{
-	struct db	*db;
-	sqlite3_stmt	*st;
-	int		 held = 0;
-
-	if ((db = store_get(rn->store)) == NULL)
-		return 0;
-	if ((st = db_stmt(db, release ? STMT_BATCH_RELEASE :
-	    STMT_BATCH_RENEW)) != NULL) {
-		sqlite3_bind_int64(st, 1, seq);
-		sqlite3_bind_text(st, 2, rn->owner, -1, SQLITE_STATIC);
-		if (!release)
-			sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL) +
-			    BATCH_LEASE_S);
-		held = sqlite3_step(st) == SQLITE_DONE && db_changes(db) == 1;
-		sqlite3_reset(st);
-	}
-	store_put(rn->store, db);
-	return held;
-}
-
-/* Renew this pass's lease on batch seq; 1 while it holds it. */
-int
-batch_lease_renew(struct runner *rn, int64_t seq)
-{
-	return lease(rn, seq, 0);
-}
-
 /*
  * The line's body, read back from the input file (the index says where)
  * and parsed; NULL when it cannot be, with why in *why.
@@ -255,11 +226,12 @@ line_body(struct run *run, const struct line *ln, const char **why)
  * turn the answer into its output or error line (openai-api.md §3.6).
  */
 static void
-run_line(struct run *run, struct worker_thread *t, const struct line *ln,
+run_line(struct run *run, void **upstream, const struct line *ln,
     struct result *res)
 {
 	const struct cfg	*cfg = run->rn->cfg;
-	struct req		 r;
+	struct capture		 k;
+	struct ctx		 c;
 	struct buf		 out;
 	const char		*why;
 	char			 rid[40];
@@ -268,28 +240,28 @@ run_line(struct run *run, struct worker_thread *t, const struct line *ln,
 	res->no = ln->no;
 	id_new(rid, sizeof(rid), "batch_req_", 24);
 	buf_init(&out, cfg->max_upstream_response + 4096);
-	req_init_capture(&r, cfg, "POST", run->b->endpoint);
-	r.store = run->rn->store;
-	r.thread = t;
-	r.batch_id = run->b->id;
-	r.price_pct = (int)cfg->batch_price_pct;
-	r.usage_held = &res->usage;
-	snprintf(r.who.workspace_id, sizeof(r.who.workspace_id), "%s",
+	capture_init(&k, cfg->max_upstream_response + 65536);
+	ctx_init(&c, cfg, &k.sink, "POST", run->b->endpoint);
+	c.store = run->rn->store;
+	c.upstream = upstream;
+	c.batch_id = run->b->id;
+	c.price_pct = (int)cfg->batch_price_pct;
+	c.usage_held = &res->usage;
+	snprintf(c.who.workspace_id, sizeof(c.who.workspace_id), "%s",
 	    run->b->workspace_id);
-	snprintf(r.who.key_id, sizeof(r.who.key_id), "%s", run->b->key_id);
-	if ((r.json = line_body(run, ln, &why)) == NULL) {
-		(void)req_fail(&r, VN_EINVAL, NULL, NULL, "%s", why);
-		buf_reset(&r.captured);
-		(void)resp_error(&r);
+	snprintf(c.who.key_id, sizeof(c.who.key_id), "%s", run->b->key_id);
+	if ((c.json = line_body(run, ln, &why)) == NULL) {
+		(void)fault_set(&c.fault, VN_EINVAL, NULL, NULL, "%s", why);
+		(void)reply_error(&c);
 	} else
-		(void)dispatch_captured(&r, run->handler);
-	res->is_error = r.status != 200;
+		(void)capture_run(&c, &k, run->handler);
+	res->is_error = k.status != 200;
 	if (buf_addf(&out, "{\"id\":\"%s\",\"custom_id\":", rid) == VN_OK &&
 	    buf_add_json_string(&out, ln->custom_id, strlen(ln->custom_id)) ==
 	    VN_OK && buf_addf(&out, ",\"response\":{\"status_code\":%d,"
-	    "\"request_id\":\"%s\",\"body\":", r.status, r.id) == VN_OK &&
-	    buf_add(&out, r.captured.len > 0 ? r.captured.data : "{}",
-	    r.captured.len > 0 ? r.captured.len : 2) == VN_OK &&
+	    "\"request_id\":\"%s\",\"body\":", k.status, c.id) == VN_OK &&
+	    buf_add(&out, k.body.len > 0 ? k.body.data : "{}",
+	    k.body.len > 0 ? k.body.len : 2) == VN_OK &&
 	    buf_addstr(&out, "},\"error\":null}") == VN_OK)
 		res->text = buf_steal(&out);
 	else {
@@ -298,18 +270,18 @@ run_line(struct run *run, struct worker_thread *t, const struct line *ln,
 		res->text = batch_error_line(ln->custom_id, "batch_failed",
 		    "The result of this request was too large to store.");
 	}
-	req_free(&r);
+	ctx_free(&c);
+	capture_free(&k);
 }
 
 static void *
 line_thread(void *arg)
 {
 	struct run		*run = arg;
-	struct worker_thread	 t;
+	void			*upstream = NULL;
 	struct line		 ln;
 	struct result		*res;
 
-	memset(&t, 0, sizeof(t));
 	pthread_mutex_lock(&run->mu);
 	for (;;) {
 		while (run->qlen == 0 && !run->stop)
@@ -322,7 +294,7 @@ line_thread(void *arg)
 		run->inflight++;
 		pthread_mutex_unlock(&run->mu);
 		if ((res = malloc(sizeof(*res))) != NULL)
-			run_line(run, &t, &ln, res);
+			run_line(run, &upstream, &ln, res);
 		pthread_mutex_lock(&run->mu);
 		run->inflight--;
 		if (res != NULL) {
@@ -333,7 +305,7 @@ line_thread(void *arg)
 		pthread_cond_signal(&run->done);
 	}
 	pthread_mutex_unlock(&run->mu);
-	upstream_thread_free(t.upstream);
+	upstream_thread_free(upstream);
 	return NULL;
 }
 
@@ -449,7 +421,7 @@ refill(struct run *run, int64_t *cursor, size_t room)
  * lease was lost (returns 0).  Results are committed as they come.
  */
 static int
-run_lines(struct runner *rn, struct batch_state *b, route_fn handler)
+run_lines(struct runner *rn, struct batch_state *b, ctx_handler handler)
 {
 	struct run	 run;
 	struct result	*list;
@@ -514,7 +486,7 @@ run_lines(struct runner *rn, struct batch_state *b, route_fn handler)
 			last_check = clock_ms();
 			if (renew)
 				last_renew = last_check;
-			if ((renew && !lease(rn, b->seq, 0)) ||
+			if ((renew && !batch_lease(rn, b->seq, 0)) ||
 			    batch_cancelling(rn, b))
 				feeding = 0;
 			pthread_mutex_lock(&run.mu);
@@ -612,7 +584,7 @@ batch_task(struct runner *rn)
 			    "in %d s", (long long)seq, BATCH_LEASE_S);
 			rc = VN_ESTORE;
 		} else
-			(void)lease(rn, seq, 1);
+			(void)batch_lease(rn, seq, 1);
 	}
 	return rc;
 }

@@ -30,15 +30,14 @@
 
 #include "call.h"
 #include "cfg.h"
+#include "ctx.h"
+#include "failover.h"
 #include "jsonx.h"
 #include "log.h"
 #include "relay.h"
-#include "request.h"
-#include "response.h"
-#include "route.h"
+#include "reply.h"
 #include "upstream.h"
 #include "usage.h"
-#include "worker.h"
 
 #define CONNECT_COOLDOWN_MS	1000	/* a refused connection rests this */
 
@@ -104,11 +103,11 @@ upstream_body(const struct call_spec *sp, size_t *len)
  * type, param and code when its body is an envelope.
  */
 static void
-pass_through(struct req *r, struct relay *rl)
+pass_through(struct ctx *c, struct relay *rl)
 {
 	struct json_object	*o = NULL, *e, *v;
 	struct fault		 ignore;
-	struct fault		*f = &r->fault;
+	struct fault		*f = &c->fault;
 
 	memset(&ignore, 0, sizeof(ignore));
 	fault_set(f, VN_EINVAL, NULL, NULL, "The upstream model server "
@@ -147,7 +146,7 @@ pass_through(struct req *r, struct relay *rl)
  * the bytes it is, so the rest needs no tree.
  */
 static int
-answer_ok(struct req *r, struct relay *rl, const struct call_spec *sp)
+answer_ok(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 {
 	struct json_object	*u = NULL;
 	struct fault		 ignore;
@@ -155,7 +154,7 @@ answer_ok(struct req *r, struct relay *rl, const struct call_spec *sp)
 	size_t			 vlen;
 
 	if (rl->body.len == 0 || !jsonx_valid(rl->body.data, rl->body.len,
-	    (int)r->cfg->max_json_depth * 2) ||
+	    (int)c->cfg->max_json_depth * 2) ||
 	    !jsonx_member(rl->body.data, rl->body.len, sp->expect, &v, &vlen))
 		return 0;
 	memset(&ignore, 0, sizeof(ignore));
@@ -170,19 +169,20 @@ answer_ok(struct req *r, struct relay *rl, const struct call_spec *sp)
 
 /* Judge one finished attempt on a remote upstream. */
 static enum outcome
-judge(struct req *r, struct relay *rl, const struct call_spec *sp,
+judge(struct ctx *c, struct relay *rl, const struct call_spec *sp,
     const struct cfg_upstream *up, size_t ui, const struct upstream_res *res,
     struct tally *t)
 {
 	long	 ra;
 
 	if (res->fail == UP_ABORTED && res->cb_err == VN_ECLIENT) {
-		req_fail(r, VN_ECLIENT, NULL, NULL, "The client went away.");
+		fault_set(&c->fault, VN_ECLIENT, NULL, NULL,
+		    "The client went away.");
 		return OUT_FINAL;
 	}
 	if (res->fail == UP_OK && res->status >= 200 && res->status <= 299 &&
 	    !rl->bad && !rl->upstream_error) {
-		if (sp->stream ? !relay_truncated(rl) : answer_ok(r, rl, sp))
+		if (sp->stream ? !relay_truncated(rl) : answer_ok(c, rl, sp))
 			return OUT_SUCCESS;
 		log_warn("upstream %s: %s", up->name, sp->stream ?
 		    "the stream ended before [DONE]" :
@@ -193,7 +193,7 @@ judge(struct req *r, struct relay *rl, const struct call_spec *sp,
 		if (upstream_fail_is_timeout(res->fail))
 			t->timeouts++;
 		if (res->fail == UP_CONNECT)
-			route_cooldown(r->cfg, ui, CONNECT_COOLDOWN_MS);
+			failover_cooldown(c->cfg, ui, CONNECT_COOLDOWN_MS);
 	} else if (res->fail == UP_OK && res->status >= 400) {
 		if (res->status == 401 || res->status == 403)
 			log_error("upstream %s refused the gateway's "
@@ -203,7 +203,7 @@ judge(struct req *r, struct relay *rl, const struct call_spec *sp,
 		    res->status != 429) {
 			if (rl->forwarded)
 				return OUT_FINAL;
-			pass_through(r, rl);
+			pass_through(c, rl);
 			return OUT_FINAL;
 		} else
 			log_warn("upstream %s answered HTTP %ld", up->name,
@@ -214,7 +214,7 @@ judge(struct req *r, struct relay *rl, const struct call_spec *sp,
 			if (ra > up->max_retry_after_ms)
 				ra = up->max_retry_after_ms;
 			if (ra > 0) {
-				route_cooldown(r->cfg, ui, ra);
+				failover_cooldown(c->cfg, ui, ra);
 				if (t->retry_after_ms == 0 ||
 				    ra < t->retry_after_ms)
 					t->retry_after_ms = ra;
@@ -229,31 +229,33 @@ judge(struct req *r, struct relay *rl, const struct call_spec *sp,
 
 /* The error for a call that no upstream could answer. */
 static enum vn_err
-all_failed(struct req *r, const struct tally *t, long cooling_ms)
+all_failed(struct ctx *c, const struct tally *t, long cooling_ms)
 {
 	long	 ra = t->retry_after_ms > 0 ? t->retry_after_ms : cooling_ms;
 
 	if (t->timeouts > 0)
-		return req_fail(r, VN_ETIMEOUT, NULL, "upstream_timeout",
+		return fault_set(&c->fault, VN_ETIMEOUT, NULL,
+		    "upstream_timeout",
 		    "The upstream model server did not answer in time. "
 		    "Please retry.");
 	if (t->tried == 0 || t->throttled == t->tried) {
-		r->fault.retry_after = ra > 0 ? (ra + 999) / 1000 : 1;
-		return req_fail(r, VN_EUNAVAIL, NULL, "service_unavailable",
+		c->fault.retry_after = ra > 0 ? (ra + 999) / 1000 : 1;
+		return fault_set(&c->fault, VN_EUNAVAIL, NULL,
+		    "service_unavailable",
 		    "No upstream model server for this model can take the "
 		    "request right now. Please retry after %ld s.",
-		    r->fault.retry_after);
+		    c->fault.retry_after);
 	}
-	return req_fail(r, VN_EUPSTREAM, NULL, "upstream_error",
+	return fault_set(&c->fault, VN_EUPSTREAM, NULL, "upstream_error",
 	    "The upstream model server failed to answer. Please retry.");
 }
 
 /* Write the usage row of the call, estimating what the upstream hid. */
 static void
-ledger(struct req *r, struct relay *rl, const struct call_spec *sp,
+ledger(struct ctx *c, struct relay *rl, const struct call_spec *sp,
     const char *upstream, int status, size_t body_len)
 {
-	struct usage_row	 u;
+	struct ledger_row	 u;
 
 	memset(&u, 0, sizeof(u));
 	if (!rl->have_usage && status == 200) {
@@ -261,9 +263,9 @@ ledger(struct req *r, struct relay *rl, const struct call_spec *sp,
 		rl->prompt = (int64_t)(body_len / 4);
 		rl->completion = rl->deltas;
 	}
-	u.request_id = r->id;
-	u.workspace_id = r->who.workspace_id;
-	u.key_id = r->who.key_id[0] != '\0' ? r->who.key_id : NULL;
+	u.request_id = c->id;
+	u.workspace_id = c->who.workspace_id;
+	u.key_id = c->who.key_id[0] != '\0' ? c->who.key_id : NULL;
 	u.endpoint = sp->endpoint;
 	u.model = sp->model_name;
 	u.upstream = upstream;
@@ -271,12 +273,12 @@ ledger(struct req *r, struct relay *rl, const struct call_spec *sp,
 	u.completion_tokens = rl->completion;
 	u.cached_tokens = rl->cached;
 	u.cost_pusd = usage_cost(sp->model, rl->prompt, rl->cached,
-	    rl->completion, r->price_pct);
-	u.batch_id = r->batch_id;
+	    rl->completion, c->price_pct);
+	u.batch_id = c->batch_id;
 	u.status = status;
-	u.latency_ms = req_elapsed_ms(r);
-	if (r->usage_held != NULL)
-		usage_hold(r->usage_held, &u);
+	u.latency_ms = ctx_elapsed_ms(c);
+	if (c->usage_held != NULL)
+		usage_hold(c->usage_held, &u);
 	else
 		(void)usage_record(&u);
 }
@@ -288,12 +290,12 @@ ledger(struct req *r, struct relay *rl, const struct call_spec *sp,
  * VN_OK when the answer went out.
  */
 enum vn_err
-call_model(struct req *r, struct relay *rl, const struct call_spec *sp)
+call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 {
 	const struct cfg_upstream *up = NULL;
 	struct upstream_req	 ureq;
 	struct upstream_res	 res;
-	struct route_plan	 plan;
+	struct failover_plan	 plan;
 	struct tally		 t;
 	const char		*body, *used = NULL;
 	size_t			 body_len = 0, i;
@@ -302,7 +304,7 @@ call_model(struct req *r, struct relay *rl, const struct call_spec *sp)
 	int			 status;
 
 	memset(&t, 0, sizeof(t));
-	route_plan(r->cfg, sp->model, &plan);
+	failover_plan(c->cfg, sp->model, &plan);
 	if ((body = upstream_body(sp, &body_len)) == NULL)
 		return VN_ENOMEM;
 	memset(&ureq, 0, sizeof(ureq));
@@ -310,55 +312,54 @@ call_model(struct req *r, struct relay *rl, const struct call_spec *sp)
 	ureq.body = body;
 	ureq.body_len = body_len;
 	ureq.stream = sp->stream;
-	ureq.request_id = r->id;
+	ureq.request_id = c->id;
 	ureq.on_data = relay_on_data;
 	ureq.on_tick = relay_on_tick;
 	ureq.arg = rl;
-	ureq.pump = r->pump;
-	ureq.rawout = &r->raw;
+	ureq.pump = c->pump;
 
 	for (i = 0; i < plan.n && out == OUT_RETRY; i++) {
-		up = &r->cfg->upstreams[plan.upstream[i]];
+		up = &c->cfg->upstreams[plan.upstream[i]];
 		used = up->name;
 		t.tried++;
 		relay_attempt(rl);
 		if (up->type == UPSTREAM_ECHO) {
-			rc = sp->local(r, rl, sp);
+			rc = sp->local(c, rl, sp);
 			out = rc == VN_OK ? OUT_SUCCESS : OUT_FINAL;
 			break;
 		}
 		ureq.up = up;
 		/* A stream's events are written by the pump's thread. */
-		if (sp->stream)
-			resp_raw_begin(r);
-		rc = upstream_call(&r->thread->upstream, &ureq, &res);
-		resp_raw_end(r);
+		ureq.out = sp->stream ? reply_pump_begin(c) : NULL;
+		rc = upstream_call(c->upstream, &ureq, &res);
+		if (ureq.out != NULL)
+			reply_pump_end(c);
 		if (rc != VN_OK) {
-			req_fail(r, rc, NULL, NULL, "The gateway could not "
-			    "call the upstream.");
+			fault_set(&c->fault, rc, NULL, NULL,
+			    "The gateway could not " "call the upstream.");
 			out = OUT_FINAL;
 			break;
 		}
-		out = judge(r, rl, sp, up, plan.upstream[i], &res, &t);
+		out = judge(c, rl, sp, up, plan.upstream[i], &res, &t);
 	}
 
 	if (out == OUT_RETRY)
-		all_failed(r, &t, plan.cooling_ms);
-	else if (out == OUT_FINAL && r->fault.err == VN_OK)
-		all_failed(r, &t, 0);	/* failed after output began */
+		all_failed(c, &t, plan.cooling_ms);
+	else if (out == OUT_FINAL && c->fault.err == VN_OK)
+		all_failed(c, &t, 0);	/* failed after output began */
 	if (out == OUT_SUCCESS)
 		status = 200;
-	else if (r->fault.err == VN_ECLIENT || r->client_gone)
+	else if (c->fault.err == VN_ECLIENT || c->client_gone)
 		status = 499;
 	else
-		status = r->fault.status != 0 ? r->fault.status :
-		    err_status(r->fault.err);
-	ledger(r, rl, sp, used, status, body_len);
+		status = c->fault.status != 0 ? c->fault.status :
+		    err_status(c->fault.err);
+	ledger(c, rl, sp, used, status, body_len);
 	if (out != OUT_SUCCESS)
-		return r->fault.err != VN_OK ? r->fault.err : VN_EUPSTREAM;
+		return c->fault.err != VN_OK ? c->fault.err : VN_EUPSTREAM;
 	if (sp->stream)
 		return relay_stream_finish(rl);
 	if (sp->deliver != NULL)
-		return sp->deliver(r, rl, sp->deliver_arg);
-	return resp_json(r, 200, rl->body.data, rl->body.len);
+		return sp->deliver(c, rl, sp->deliver_arg);
+	return reply_json(c, 200, rl->body.data, rl->body.len);
 }

@@ -85,6 +85,73 @@ exec_pragma(sqlite3 *h, const char *sql, char *err, size_t errsz)
 	return 1;
 }
 
+static int
+user_version(sqlite3 *h, int *v)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 ok = 0;
+
+	if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		*v = sqlite3_column_int(st, 0);
+		ok = 1;
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/*
+ * Bring the schema to the latest version (schema.c's migrations).
+ * Every opener runs this: the first to see an old version takes the
+ * write lock (BEGIN IMMEDIATE), checks the version again and migrates;
+ * the others wait on the lock and find nothing left to do.  Refuses a
+ * database from a newer Venna rather than guessing at it.
+ */
+static enum vn_err
+migrate(struct db *db, char *err, size_t errsz)
+{
+	char		*emsg = NULL;
+	char		 pragma[64];
+	int		 v = 0, i = 0;
+	enum vn_err	 rc;
+
+	if (!user_version(db->h, &v)) {
+		snprintf(err, errsz, "cannot read the schema version: %s",
+		    sqlite3_errmsg(db->h));
+		return VN_ESTORE;
+	}
+	if (v == schema_latest())
+		return VN_OK;
+	if (v > schema_latest()) {
+		snprintf(err, errsz, "the database has schema version %d, "
+		    "newer than this program's %d", v, schema_latest());
+		return VN_ESTORE;
+	}
+	if ((rc = db_begin(db)) != VN_OK) {
+		snprintf(err, errsz, "cannot lock the database to migrate");
+		return rc;
+	}
+	if (!user_version(db->h, &v))
+		goto fail;
+	for (i = v; i < schema_latest(); i++) {
+		if (sqlite3_exec(db->h, schema_migrations[i], NULL, NULL,
+		    &emsg) != SQLITE_OK)
+			goto fail;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+		    i + 1);
+		if (sqlite3_exec(db->h, pragma, NULL, NULL, &emsg) !=
+		    SQLITE_OK)
+			goto fail;
+	}
+	return db_commit(db);
+fail:
+	snprintf(err, errsz, "migration to schema %d failed: %s", i + 1,
+	    emsg != NULL ? emsg : sqlite3_errmsg(db->h));
+	sqlite3_free(emsg);
+	db_rollback(db);
+	return VN_ESTORE;
+}
+
 /*
  * Open the configured database.  Without DB_OPEN_CREATE a missing file
  * is an error, so a mistyped path never yields an empty database.  The
@@ -134,7 +201,7 @@ db_open(const struct cfg *cfg, int flags, char *err, size_t errsz)
 	    !exec_pragma(db->h, "PRAGMA mmap_size = 0", err, errsz) ||
 	    !exec_pragma(db->h, "PRAGMA temp_store = MEMORY", err, errsz))
 		goto fail;
-	if (schema_migrate(db, err, errsz) != VN_OK)
+	if (migrate(db, err, errsz) != VN_OK)
 		goto fail;
 	return db;
 fail:

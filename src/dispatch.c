@@ -17,160 +17,124 @@
 
 #include "auth.h"
 #include "cfg.h"
+#include "ctx.h"
 #include "dispatch.h"
 #include "jsonx.h"
 #include "log.h"
+#include "out_fcgi.h"
+#include "reply.h"
 #include "request.h"
-#include "response.h"
 #include "router.h"
-#include "worker.h"
+#include "url.h"
 
-/* Decode the "*" segments into r->params. */
+/* Decode the "*" segments into c->params. */
 static enum vn_err
-take_params(struct req *r, const struct route_match *m)
+take_params(struct ctx *c, const struct route_match *m)
 {
-	char	 tmp[REQ_MAX_PARAM + 1];
+	char	 tmp[CTX_MAX_PARAM + 1];
 	size_t	 i;
 
-	for (i = 0; i < m->nparams; i++) {
-		if (!pct_decode(m->param[i], m->paramlen[i], tmp, sizeof(tmp)))
-			return req_fail(r, VN_ENOROUTE, NULL, "unknown_url",
-			    "Invalid URL (%s %s): a path parameter is badly "
-			    "encoded or too long.", r->method, r->path);
-		if ((r->params[i] = strdup(tmp)) == NULL)
+	for (i = 0; i < m->nparams && i < CTX_MAX_PARAMS; i++) {
+		if (!url_pct_decode(m->param[i], m->paramlen[i], tmp,
+		    sizeof(tmp)))
+			return fault_set(&c->fault, VN_ENOROUTE, NULL,
+			    "unknown_url", "Invalid URL (%s %s): a path "
+			    "parameter is badly encoded or too long.",
+			    c->method, c->path);
+		if ((c->params[i] = strdup(tmp)) == NULL)
 			return VN_ENOMEM;
-		r->nparams++;
+		c->nparams++;
 	}
 	return VN_OK;
 }
 
-/* What the client learns when its key is refused. */
 static enum vn_err
-auth_fault(struct req *r, enum vn_err rc)
-{
-	r->fault.err = rc;	/* the table's message and code */
-	return rc;
-}
-
-/*
- * Once an event stream has begun the status is already 200, so the
- * error travels in-band as a data event carrying the envelope, which
- * the SDKs raise as an APIError.
- */
-static void
-stream_error(struct req *r)
-{
-	struct buf	 b;
-
-	buf_init(&b, 2 * VN_ERRMSG);
-	if (error_envelope(&b, &r->fault) == VN_OK)
-		(void)resp_sse_data(r, b.data, b.len);
-	buf_free(&b);
-}
-
-static enum vn_err
-serve(struct req *r, const struct dispatch_ctx *ctx)
+serve(struct ctx *c, const struct dispatch_env *env,
+    const char *authorization)
 {
 	struct route_match	 m;
 	enum route_result	 found;
 	enum vn_err		 rc;
 
-	found = router_find(r->method, r->path, &m);
-	rc = auth_check(ctx->store, ctx->pepper, r->authorization, &r->who);
-	if (rc != VN_OK)
-		return auth_fault(r, rc);
+	found = router_find(c->method, c->path, &m);
+	if ((rc = auth_check(env->store, env->pepper, authorization,
+	    &c->who)) != VN_OK) {
+		c->fault.err = rc;	/* the table's message and code */
+		return rc;
+	}
 	switch (found) {
 	case ROUTE_NOPATH:
-		return req_fail(r, VN_ENOROUTE, NULL, "unknown_url",
-		    "Invalid URL (%s %s)", r->method, r->path);
+		return fault_set(&c->fault, VN_ENOROUTE, NULL, "unknown_url",
+		    "Invalid URL (%s %s)", c->method, c->path);
 	case ROUTE_NOMETHOD:
-		snprintf(r->fault.allow, sizeof(r->fault.allow), "%s",
+		snprintf(c->fault.allow, sizeof(c->fault.allow), "%s",
 		    m.allow);
-		return req_fail(r, VN_EMETHOD, NULL, "method_not_allowed",
-		    "Method %s is not allowed on %s (allowed: %s).",
-		    r->method, r->path, m.allow);
+		return fault_set(&c->fault, VN_EMETHOD, NULL,
+		    "method_not_allowed", "Method %s is not allowed on %s "
+		    "(allowed: %s).", c->method, c->path, m.allow);
 	case ROUTE_UNIMPL:
-		return req_fail(r, VN_EUNIMPL, NULL, "not_implemented",
-		    "Endpoint '%s %s' is not implemented yet on Venna gateway",
-		    r->method, r->path);
+		return fault_set(&c->fault, VN_EUNIMPL, NULL,
+		    "not_implemented", "Endpoint '%s %s' is not implemented "
+		    "yet on Venna gateway", c->method, c->path);
 	case ROUTE_FOUND:
 		break;
 	}
-	if ((rc = take_params(r, &m)) != VN_OK)
+	if ((rc = take_params(c, &m)) != VN_OK)
 		return rc;
 	if (m.route->flags & ROUTE_JSON) {
-		if ((rc = req_read_body(r, r->cfg->max_body)) != VN_OK)
+		if ((rc = ctx_read_body(c, c->cfg->max_body)) != VN_OK)
 			return rc;
-		if ((rc = jsonx_object(r->body.data != NULL ? r->body.data : "",
-		    r->body.len, (int)r->cfg->max_json_depth, &r->json,
-		    &r->fault)) != VN_OK)
+		if ((rc = jsonx_object(c->body.data != NULL ? c->body.data :
+		    "", c->body.len, (int)c->cfg->max_json_depth, &c->json,
+		    &c->fault)) != VN_OK)
 			return rc;
 	}
-	return m.route->fn(r);
+	return m.route->fn(c);
 }
 
 /*
- * Serve fx.  Never fails: whatever goes wrong is answered to the client
+ * Serve fx with the process's env and the calling thread's upstream
+ * handle.  Never fails: whatever goes wrong is answered to the client
  * when it can still be, and logged.
  */
 void
-dispatch(FCGX_Request *fx, const struct dispatch_ctx *ctx,
-    struct worker_thread *thread)
+dispatch(FCGX_Request *fx, const struct dispatch_env *env, void **upstream)
 {
-	struct req	 r;
+	struct out_fcgi	 out;
+	struct ctx	 c;
+	const char	*authorization = NULL;
 	enum vn_err	 rc;
 
-	rc = req_init(&r, fx, ctx->cfg);
-	r.store = ctx->store;
-	r.pepper = ctx->pepper;
-	r.thread = thread;
-	r.pump = thread != NULL ? thread->pump : NULL;
-	r.background = ctx->background;
-	log_set_request(r.id);
-	if (rc == VN_OK)
-		rc = serve(&r, ctx);
-	if (rc != VN_OK && r.fault.err == VN_OK)
-		r.fault.err = rc;
-	if (rc != VN_OK && rc != VN_ECLIENT && !r.client_gone) {
-		if (!r.headers_sent)
-			resp_error(&r);
-		else if (r.sse && !r.fault_sent)
-			stream_error(&r);
+	out_fcgi_init(&out, fx);
+	ctx_init(&c, env->cfg, &out.sink, "GET", "/");
+	c.store = env->store;
+	c.pump = env->pump;
+	c.upstream = upstream;
+	c.background = env->background;
+	log_set_request(c.id);
+	if ((rc = request_parse(&c, fx, &authorization)) == VN_OK)
+		rc = serve(&c, env, authorization);
+	if (rc != VN_OK && c.fault.err == VN_OK)
+		c.fault.err = rc;
+	if (rc != VN_OK && rc != VN_ECLIENT && !c.client_gone) {
+		if (!c.headers_sent)
+			(void)reply_error(&c);
+		else if (c.sse && !c.fault_sent)
+			(void)reply_sse_error(&c);
 	}
-	if (r.client_gone && r.status < 400)
-		r.status = 499;
-	else if (rc != VN_OK && !r.headers_sent)
-		r.status = err_status(rc);
-	if (r.status >= 500 && r.status != 501)
-		log_warn("%s %s %d %ldms ws=%s key=%s: %s", r.method, r.path,
-		    r.status, req_elapsed_ms(&r), r.who.workspace_id,
-		    r.who.key_id, r.fault.msg[0] != '\0' ? r.fault.msg :
+	if (c.client_gone && c.status < 400)
+		c.status = 499;
+	else if (rc != VN_OK && !c.headers_sent)
+		c.status = err_status(rc);
+	if (c.status >= 500 && c.status != 501)
+		log_warn("%s %s %d %ldms ws=%s key=%s: %s", c.method, c.path,
+		    c.status, ctx_elapsed_ms(&c), c.who.workspace_id,
+		    c.who.key_id, c.fault.msg[0] != '\0' ? c.fault.msg :
 		    "failed");
 	else
-		log_info("%s %s %d %ldms ws=%s key=%s", r.method, r.path,
-		    r.status, req_elapsed_ms(&r), r.who.workspace_id,
-		    r.who.key_id);
-	req_free(&r);
+		log_info("%s %s %d %ldms ws=%s key=%s", c.method, c.path,
+		    c.status, ctx_elapsed_ms(&c), c.who.workspace_id,
+		    c.who.key_id);
+	ctx_free(&c);
 	log_set_request(NULL);
-}
-
-/*
- * Run handler fn on a request in capture mode (req_init_capture), the
- * way dispatch() runs it for a client: afterwards r->status and
- * r->captured hold the answer, an error envelope when it failed.
- * Returns what the handler returned.
- */
-enum vn_err
-dispatch_captured(struct req *r, enum vn_err (*fn)(struct req *))
-{
-	enum vn_err	 rc;
-
-	rc = fn(r);
-	if (rc != VN_OK && r->fault.err == VN_OK)
-		r->fault.err = rc;
-	if (rc != VN_OK && !r->headers_sent) {
-		buf_reset(&r->captured);
-		(void)resp_error(r);
-	}
-	return rc;
 }

@@ -22,9 +22,9 @@
 
 #include "buf.h"
 #include "echo.h"
+#include "fault.h"
 #include "ids.h"
 #include "jsonx.h"
-#include "response.h"
 
 #define ECHO_MAX_REPLY	(1024 * 1024)
 #define ECHO_MAX_CHUNK	(64 * 1024)

@@ -15,8 +15,8 @@
 
 #include "buf.h"
 #include "db.h"
+#include "fault.h"
 #include "files.h"
-#include "response.h"
 
 /* Purposes: those a client may upload, and those Venna makes. */
 static const struct {
@@ -290,7 +290,7 @@ files_list(struct db *db, const char *ws, const struct files_query *q,
 		return err;
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_rc(db, rc, "file list");
-	err = resp_list_end(out, first, last, more);
+	err = buf_add_list_end(out, first, last, more);
 	if (err == VN_OK && q->offset >= 0)
 		err = buf_addf(out, ",\"total\":%lld", total);
 	if (err == VN_OK)

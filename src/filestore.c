@@ -44,7 +44,6 @@
 #include "filestore.h"
 #include "ids.h"
 #include "log.h"
-#include "orphans.h"
 
 #define TMP_DIR		"tmp"
 #define TMP_PREFIX	"up-"
@@ -685,8 +684,8 @@ out:
  * expired files, removes the content and rows of files deleted or
  * expired at least FILESTORE_GRACE seconds ago (so a listing paging
  * past a just-deleted file, or a download just handed to the web
- * server, still finds it), removes abandoned uploads and, once an hour,
- * contents that no row names.  Each step is idempotent: a killed run is
+ * server, still finds it) and removes abandoned uploads (contents that
+ * no row names are orphans.c's).  Each step is idempotent: a killed run is
  * simply run again.  Fills *out.
  * Returns VN_OK, or VN_ESTORE if the database could not be used at all.
  */
@@ -704,12 +703,9 @@ filestore_purge(const struct cfg *cfg, struct db *db, long budget_ms,
 	out->reclaimed = purge_deleted(cfg, db, now, deadline,
 	    &out->incomplete);
 	out->temps = purge_temps(cfg, now, deadline, &out->incomplete);
-	out->orphans = orphans_sweep(cfg, db, now, deadline,
-	    &out->incomplete);
-	if (out->expired + out->reclaimed + out->temps + out->orphans > 0)
-		log_info("files: %zu expired, %zu reclaimed, %zu abandoned "
-		    "uploads and %zu orphaned contents removed%s",
-		    out->expired, out->reclaimed, out->temps, out->orphans,
-		    out->incomplete ? " (out of time)" : "");
+	if (out->expired + out->reclaimed + out->temps > 0)
+		log_info("files: %zu expired, %zu reclaimed and %zu abandoned "
+		    "uploads removed%s", out->expired, out->reclaimed,
+		    out->temps, out->incomplete ? " (out of time)" : "");
 	return VN_OK;
 }

@@ -27,9 +27,9 @@
 #include <sodium.h>
 
 #include "buf.h"
+#include "fault.h"
 #include "jsonl.h"
 #include "jsonx.h"
-#include "response.h"
 
 #define SEEN_HASH	16
 #define SEEN_FIRST	1024	/* slots of a new set */

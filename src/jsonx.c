@@ -12,8 +12,8 @@
 
 #include <json.h>
 
+#include "fault.h"
 #include "jsonx.h"
-#include "response.h"
 
 /* "ctx.key" or "key": the name the API reports in "param". */
 static void

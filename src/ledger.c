@@ -46,7 +46,6 @@
 #include "ids.h"
 #include "ledger.h"
 #include "log.h"
-#include "usage.h"
 
 #define LEDGER_LINE	1024		/* longest line written */
 #define LEDGER_ROTATE	(64 << 20)	/* a journal's size before a new one */
@@ -142,7 +141,7 @@ field(char *line, size_t *o, size_t sz, const char *s)
  * the kernel.
  */
 enum vn_err
-ledger_append(const struct usage_row *u)
+ledger_append(const struct ledger_row *u)
 {
 	char	 line[LEDGER_LINE], nums[160];
 	size_t	 o = 0;
@@ -213,7 +212,7 @@ number(const char *s, int64_t *out)
  * copied into store.  Returns 1 if the line is well-formed.  Pure.
  */
 int
-ledger_parse_line(const char *line, size_t n, struct usage_row *u,
+ledger_parse_line(const char *line, size_t n, struct ledger_row *u,
     char *store, size_t storesz)
 {
 	char	*f[LEDGER_FIELDS], *p;
@@ -261,7 +260,7 @@ ledger_parse_line(const char *line, size_t n, struct usage_row *u,
  * the importer's, or a batch commit's for the rows it holds.
  */
 enum vn_err
-ledger_insert(struct db *db, const struct usage_row *u)
+ledger_insert(struct db *db, const struct ledger_row *u)
 {
 	sqlite3_stmt	*st;
 	enum vn_err	 rc;
@@ -331,7 +330,7 @@ static enum vn_err
 import_file(struct db *db, int dirfd, const char *name, long *rows,
     int *gone)
 {
-	struct usage_row u;
+	struct ledger_row u;
 	struct stat	 st;
 	char		*buf = NULL, *p, *nl, row[LEDGER_LINE + 1];
 	long long	 off;

@@ -13,10 +13,10 @@
  * handle's pool, shared by the process.
  *
  * What the callbacks write to clients goes out without blocking (see
- * rawout in response.c); a client that does not read has its bytes
- * queued, and the pump retries them every few milliseconds, so it can
- * stall only its own stream.  Every transfer also gets a tick every
- * PUMP_TICK_MS for timeouts, keepalives and noticing a departed client.
+ * fcgi_out.c); a client that does not read has its bytes queued, and
+ * the pump retries them every few milliseconds, so it can stall only
+ * its own stream.  Every transfer also gets a tick every PUMP_TICK_MS
+ * for timeouts, keepalives and noticing a departed client.
  */
 #include "config.h"
 
@@ -32,9 +32,9 @@
 #include <curl/curl.h>
 
 #include "clock.h"
+#include "fcgi_out.h"
 #include "log.h"
 #include "pump.h"
-#include "response.h"
 
 #define PUMP_EVENTS		256
 #define PUMP_RETRY_MS		5	/* retry of clients' queued bytes */
@@ -44,7 +44,7 @@ struct job {
 	CURL		*h;
 	pump_tick_fn	 tick;
 	void		*arg;
-	struct rawout	*out;
+	struct fcgi_out	*out;
 	CURLcode	 rc;
 	int		 done;		/* guarded by the pump's mu */
 	pthread_cond_t	 cv;		/* signalled once, when done */
@@ -64,7 +64,7 @@ struct pump {
 	struct job	*incoming;	/* guarded by mu */
 	int		 stop;		/* guarded by mu */
 	struct job	*active;	/* pump thread only */
-	struct rawout	*pending;	/* pump thread only */
+	struct fcgi_out	*pending;	/* pump thread only */
 };
 
 static int
@@ -116,9 +116,9 @@ unlink_active(struct pump *p, struct job *j)
 }
 
 static void
-unlink_pending(struct pump *p, struct rawout *o)
+unlink_pending(struct pump *p, struct fcgi_out *o)
 {
-	struct rawout	**pp;
+	struct fcgi_out	**pp;
 
 	if (o == NULL || !o->listed)
 		return;
@@ -205,11 +205,11 @@ tick_all(struct pump *p)
 static void
 retry_clients(struct pump *p)
 {
-	struct rawout	*o, *next;
+	struct fcgi_out	*o, *next;
 
 	for (o = p->pending; o != NULL; o = next) {
 		next = o->next;
-		if (rawout_flush(o) != 0)	/* drained or failed */
+		if (fcgi_out_flush(o) != 0)	/* drained or failed */
 			unlink_pending(p, o);
 	}
 }
@@ -344,7 +344,7 @@ pump_stop(struct pump *p)
  */
 int
 pump_run(struct pump *p, void *easy, pump_tick_fn tick, void *arg,
-    struct rawout *out, int *by_tick)
+    struct fcgi_out *out, int *by_tick)
 {
 	struct job	 j;
 
@@ -374,7 +374,7 @@ pump_run(struct pump *p, void *easy, pump_tick_fn tick, void *arg,
  * the pump retries them until they drain.  Pump thread only.
  */
 void
-pump_want_flush(struct pump *p, struct rawout *o)
+pump_want_flush(struct pump *p, struct fcgi_out *o)
 {
 	if (o->listed)
 		return;

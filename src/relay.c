@@ -24,11 +24,11 @@
 
 #include "cfg.h"
 #include "clock.h"
+#include "ctx.h"
 #include "jsonx.h"
 #include "log.h"
 #include "relay.h"
-#include "request.h"
-#include "response.h"
+#include "reply.h"
 #include "usage.h"
 
 #define RELAY_MAX_EVENT		(8 * 1024 * 1024)
@@ -37,17 +37,17 @@
 #define RELAY_JSON_DEPTH	128
 
 
-/* A relay for r; stream says whether the client asked for events. */
+/* A relay for c; stream says whether the client asked for events. */
 void
-relay_init(struct relay *rl, struct req *r, int stream, int client_usage)
+relay_init(struct relay *rl, struct ctx *c, int stream, int client_usage)
 {
 	memset(rl, 0, sizeof(*rl));
-	rl->r = r;
+	rl->c = c;
 	rl->stream = stream;
 	rl->client_usage = client_usage;
-	rl->keepalive_ms = r->cfg->stream_keepalive_ms;
+	rl->keepalive_ms = c->cfg->stream_keepalive_ms;
 	rl->last_write_ms = clock_ms();
-	buf_init(&rl->body, r->cfg->max_upstream_response);
+	buf_init(&rl->body, c->cfg->max_upstream_response);
 	buf_init(&rl->errbody, RELAY_MAX_ERRBODY);
 	buf_init(&rl->held, RELAY_MAX_HELD);
 	buf_init(&rl->usage_chunk, RELAY_MAX_EVENT);
@@ -89,7 +89,7 @@ begin(struct relay *rl)
 
 	if (rl->started)
 		return VN_OK;
-	if ((rc = resp_sse_begin(rl->r)) != VN_OK)
+	if ((rc = reply_sse_begin(rl->c)) != VN_OK)
 		return rc;
 	rl->started = 1;
 	return VN_OK;
@@ -138,13 +138,13 @@ forward(struct relay *rl, const char *s, size_t n)
 		return rl->sink->chunk(rl->sink->arg, s, n);
 	if (rl->client_usage || (cut = memmem(s, n, nullusage,
 	    sizeof(nullusage) - 1)) == NULL)
-		return resp_sse_data(rl->r, s, n);
+		return reply_sse_data(rl->c, s, n);
 	buf_init(&b, n);
 	if ((rc = buf_add(&b, s, (size_t)(cut - s))) == VN_OK)
 		rc = buf_add(&b, cut + sizeof(nullusage) - 1,
 		    n - (size_t)(cut - s) - (sizeof(nullusage) - 1));
 	if (rc == VN_OK)
-		rc = resp_sse_data(rl->r, b.data, b.len);
+		rc = reply_sse_data(rl->c, b.data, b.len);
 	buf_free(&b);
 	return rc;
 }
@@ -175,13 +175,13 @@ relay_chunk(void *arg, const char *s, size_t n)
 		rl->upstream_error = 1;
 		if (!rl->forwarded)
 			return VN_EUPSTREAM;
-		rl->r->fault_sent = 1;
+		rl->c->fault_sent = 1;
 		return forward(rl, s, n);
 	}
 	v = value_of(s, n, "\"usage\"");
 	if (v != NULL && *v == '{') {
 		if (jsonx_parse(s, n, RELAY_JSON_DEPTH, &o,
-		    &rl->r->fault) == VN_OK &&
+		    &rl->c->fault) == VN_OK &&
 		    json_object_object_get_ex(o, "usage", &u)) {
 			usage_from_json(u, &rl->prompt, &rl->completion,
 			    &rl->cached);
@@ -263,13 +263,13 @@ relay_on_tick(void *arg, int got_bytes)
 	enum vn_err	 rc;
 
 	(void)got_bytes;
-	if (resp_client_gone(rl->r))
+	if (reply_client_gone(rl->c))
 		return VN_ECLIENT;
 	if (!rl->stream || rl->keepalive_ms <= 0 ||
 	    clock_ms() - rl->last_write_ms < rl->keepalive_ms)
 		return VN_OK;
 	if ((rc = begin(rl)) != VN_OK ||
-	    (rc = resp_sse_comment(rl->r, "keepalive")) != VN_OK)
+	    (rc = reply_sse_comment(rl->c, "keepalive")) != VN_OK)
 		return rc;
 	rl->last_write_ms = clock_ms();
 	return VN_OK;
@@ -312,5 +312,5 @@ relay_stream_finish(struct relay *rl)
 		return rc;
 	if (rl->sink != NULL)
 		return rl->sink->end(rl->sink->arg);
-	return resp_sse_data(rl->r, "[DONE]", 6);
+	return reply_sse_data(rl->c, "[DONE]", 6);
 }

@@ -14,10 +14,10 @@
 
 #include <json.h>
 
+#include "fault.h"
 #include "ids.h"
 #include "jsonx.h"
 #include "respconv.h"
-#include "response.h"
 
 #define MODEL_MAX	256
 #define ITEM_ID_MAX	VN_MAX_ID

@@ -14,10 +14,10 @@
 #include <json.h>
 
 #include "buf.h"
+#include "fault.h"
 #include "ids.h"
 #include "jsonx.h"
 #include "respconv.h"
-#include "response.h"
 
 #define JOINED_MAX	((size_t)INT32_MAX)	/* json-c's string limit */
 

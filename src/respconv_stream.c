@@ -18,10 +18,10 @@
 #include <json.h>
 
 #include "buf.h"
+#include "fault.h"
 #include "ids.h"
 #include "jsonx.h"
 #include "respconv.h"
-#include "response.h"
 
 #define CHUNK_DEPTH	64
 #define NAME_MAX_LEN	256

@@ -22,18 +22,18 @@
 
 #include <json.h>
 
-#include "api.h"
 #include "call.h"
 #include "cfg.h"
+#include "ctx.h"
 #include "db.h"
 #include "jsonx.h"
+#include "local.h"
 #include "log.h"
 #include "relay.h"
-#include "request.h"
+#include "reply.h"
 #include "respconv.h"
-#include "respstore.h"
-#include "response.h"
 #include "responses.h"
+#include "respstore.h"
 #include "store.h"
 
 #define ANSWER_DEPTH	128	/* JSON nesting of an upstream answer */
@@ -68,15 +68,15 @@ error_text(const char *code, const char *message)
 	return s;
 }
 
-/* The row of run, made on r, as respstore_insert() takes it. */
+/* The row of run, made on c, as respstore_insert() takes it. */
 void
-responses_row(struct resp_new *n, const struct req *r,
-    const struct resp_run *run)
+responses_row(struct respstore_new *n, const struct ctx *c,
+    const struct responses_turn *run)
 {
 	memset(n, 0, sizeof(*n));
 	n->id = run->id;
-	n->workspace_id = r->who.workspace_id;
-	n->key_id = r->who.key_id[0] != '\0' ? r->who.key_id : NULL;
+	n->workspace_id = c->who.workspace_id;
+	n->key_id = c->who.key_id[0] != '\0' ? c->who.key_id : NULL;
 	n->previous_response_id = run->previous_response_id;
 	n->model = run->model;
 	n->request = run->request_text;
@@ -90,13 +90,13 @@ responses_row(struct resp_new *n, const struct req *r,
  * still gets the answer it was billed for.
  */
 static void
-keep(struct req *r, struct resp_run *run, const char *status,
+keep(struct ctx *c, struct responses_turn *run, const char *status,
     struct json_object *output, struct json_object *usage,
     const char *ecode, const char *emsg, const char *incomplete,
     int64_t completed_at)
 {
-	struct resp_state	 st;
-	struct resp_new		 n;
+	struct respstore_state	 st;
+	struct respstore_new	 n;
 	struct db		*db;
 	char			*err = NULL;
 	int64_t			 seq;
@@ -111,7 +111,7 @@ keep(struct req *r, struct resp_run *run, const char *status,
 	st.error = err = error_text(ecode, emsg);
 	st.incomplete = incomplete;
 	st.completed_at = completed_at;
-	if ((db = store_get(r->store)) == NULL) {
+	if ((db = store_get(c->store)) == NULL) {
 		free(err);
 		log_error("response %s: not stored: no database", run->id);
 		return;
@@ -119,11 +119,11 @@ keep(struct req *r, struct resp_run *run, const char *status,
 	if (run->seq != 0)
 		rc = respstore_finish(db, run->seq, run->owner, &st);
 	else {
-		responses_row(&n, r, run);
+		responses_row(&n, c, run);
 		n.st = st;
 		rc = respstore_insert(db, &n, run->items, &seq);
 	}
-	store_put(r->store, db);
+	store_put(c->store, db);
 	free(err);
 	run->stored = 1;
 	if (rc == VN_ECONFLICT)
@@ -135,9 +135,9 @@ keep(struct req *r, struct resp_run *run, const char *status,
 
 /* The call's deliver hook: a chat.completion, as the Response. */
 static enum vn_err
-deliver(struct req *r, struct relay *rl, void *arg)
+deliver(struct ctx *c, struct relay *rl, void *arg)
 {
-	struct resp_run		*run = arg;
+	struct responses_turn	*run = arg;
 	struct respconv_fields	 rf;
 	struct respconv_result	 res;
 	struct json_object	*cc = NULL, *resp = NULL;
@@ -148,10 +148,11 @@ deliver(struct req *r, struct relay *rl, void *arg)
 
 	memset(&res, 0, sizeof(res));
 	if ((rc = jsonx_parse(rl->body.data != NULL ? rl->body.data : "",
-	    rl->body.len, ANSWER_DEPTH, &cc, &r->fault)) != VN_OK ||
-	    (rc = respconv_output(cc, &res, &r->fault)) != VN_OK) {
+	    rl->body.len, ANSWER_DEPTH, &cc, &c->fault)) != VN_OK ||
+	    (rc = respconv_output(cc, &res, &c->fault)) != VN_OK) {
 		json_object_put(cc);
-		return req_fail(r, VN_EUPSTREAM, NULL, "upstream_error",
+		return fault_set(&c->fault, VN_EUPSTREAM, NULL,
+		    "upstream_error",
 		    "The upstream model server's answer could not be read.");
 	}
 	done = strcmp(res.status, "completed") == 0 ? (int64_t)time(NULL) :
@@ -168,13 +169,13 @@ deliver(struct req *r, struct relay *rl, void *arg)
 	rf.error_code = res.error_code;
 	rf.error_message = res.error_message;
 	rf.incomplete_reason = res.incomplete_reason;
-	keep(r, run, res.status, res.output, res.usage, res.error_code,
+	keep(c, run, res.status, res.output, res.usage, res.error_code,
 	    res.error_message, res.incomplete_reason, done);
 	if ((resp = respconv_response(&rf)) == NULL)
 		rc = VN_ENOMEM;
 	else {
 		text = jsonx_to_string(resp, &len);
-		rc = resp_json(r, 200, text, len);
+		rc = reply_json(c, 200, text, len);
 	}
 	json_object_put(resp);
 	respconv_result_free(&res);
@@ -195,7 +196,7 @@ terminal(const char *type)
 static enum vn_err
 emit(void *arg, const char *type, const char *json, size_t len)
 {
-	struct resp_run	*run = arg;
+	struct responses_turn	*run = arg;
 
 	if (terminal(type)) {
 		snprintf(run->terminal_type, sizeof(run->terminal_type), "%s",
@@ -203,7 +204,7 @@ emit(void *arg, const char *type, const char *json, size_t len)
 		buf_reset(&run->terminal);
 		return buf_add(&run->terminal, json, len);
 	}
-	return resp_sse_event(run->r, type, json, len);
+	return reply_sse_event(run->c, type, json, len);
 }
 
 /*
@@ -211,7 +212,7 @@ emit(void *arg, const char *type, const char *json, size_t len)
  * terminal event carries, then send that event.
  */
 static enum vn_err
-stream_end(struct req *r, struct resp_run *run)
+stream_end(struct ctx *c, struct responses_turn *run)
 {
 	struct respconv_result	 res;
 	int64_t			 done;
@@ -220,21 +221,21 @@ stream_end(struct req *r, struct resp_run *run)
 	if (respconv_stream_result(&run->s, &res) == VN_OK) {
 		done = strcmp(res.status, "completed") == 0 ?
 		    (int64_t)time(NULL) : 0;
-		keep(r, run, res.status, res.output, res.usage,
+		keep(c, run, res.status, res.output, res.usage,
 		    res.error_code, res.error_message,
 		    res.incomplete_reason, done);
 	}
 	respconv_result_free(&res);
 	if (run->terminal.len == 0)
 		return VN_ECLIENT;	/* the client left before the end */
-	return resp_sse_event(r, run->terminal_type, run->terminal.data,
+	return reply_sse_event(c, run->terminal_type, run->terminal.data,
 	    run->terminal.len);
 }
 
 static enum vn_err
 sink_chunk(void *arg, const char *json, size_t len)
 {
-	struct resp_run	*run = arg;
+	struct responses_turn	*run = arg;
 
 	return respconv_stream_chunk(&run->s, json, len);
 }
@@ -243,7 +244,7 @@ sink_chunk(void *arg, const char *json, size_t len)
 static enum vn_err
 sink_end(void *arg)
 {
-	struct resp_run	*run = arg;
+	struct responses_turn	*run = arg;
 
 	(void)respconv_stream_chunk(&run->s, "[DONE]", 6);
 	(void)respconv_stream_finish(&run->s, (int64_t)time(NULL), NULL);
@@ -251,14 +252,14 @@ sink_end(void *arg)
 }
 
 /*
- * Run the response on r: a client's request (the answer sent as JSON or
+ * Run the response on c: a client's request (the answer sent as JSON or
  * events), or a request without a client (a background response or a
  * batch line; the answer kept).  Returns VN_OK once the answer went
- * out, else an error for the dispatcher (with r->fault_sent when a
+ * out, else an error for the dispatcher (with c->fault_sent when a
  * stream already told the client).
  */
 enum vn_err
-responses_run(struct req *r, struct resp_run *run)
+responses_run(struct ctx *c, struct responses_turn *run)
 {
 	struct relay_sink	 sink = { sink_chunk, NULL, NULL };
 	struct respconv_fields	 rf;
@@ -269,30 +270,31 @@ responses_run(struct req *r, struct resp_run *run)
 
 	memset(&sp, 0, sizeof(sp));
 	buf_init(&run->terminal, TERMINAL_MAX);
-	if ((sp.model = cfg_model_find(r->cfg, run->model)) == NULL)
-		return req_fail(r, VN_ENOMODEL, "model", "model_not_found",
+	if ((sp.model = cfg_model_find(c->cfg, run->model)) == NULL)
+		return fault_set(&c->fault, VN_ENOMODEL, "model",
+		    "model_not_found",
 		    "The model '%.200s' does not exist or you do not have "
 		    "access to it.", run->model);
 	if ((rc = respconv_chat_request(run->req, run->history, NULL, &chat,
-	    &r->fault)) != VN_OK)
+	    &c->fault)) != VN_OK)
 		return rc;
 	sp.endpoint = "/v1/responses";
 	sp.path = "/chat/completions";
 	sp.expect = "choices";
-	sp.local = api_chat_echo;
+	sp.local = local_chat;
 	sp.model_name = run->model;
 	sp.body = chat;
 	sp.stream = run->stream;
 	sp.deliver = deliver;
 	sp.deliver_arg = run;
-	relay_init(&rl, r, run->stream, 0);
+	relay_init(&rl, c, run->stream, 0);
 	if (run->stream) {
 		memset(&rf, 0, sizeof(rf));
 		rf.req = run->req;
 		rf.id = run->id;
 		rf.created_at = run->created_at;
 		rf.model = run->model;
-		run->r = r;
+		run->c = c;
 		if ((rc = respconv_stream_init(&run->s, &rf, 0, emit, run)) !=
 		    VN_OK)
 			goto out;
@@ -301,15 +303,15 @@ responses_run(struct req *r, struct resp_run *run)
 		sink.arg = run;
 		rl.sink = &sink;
 	}
-	rc = call_model(r, &rl, &sp);
+	rc = call_model(c, &rl, &sp);
 	if (run->stream && rc == VN_OK)
-		rc = stream_end(r, run);
-	else if (run->stream && r->headers_sent && !r->client_gone) {
+		rc = stream_end(c, run);
+	else if (run->stream && c->headers_sent && !c->client_gone) {
 		/* Events went out: the failure is the stream's last one. */
-		(void)respconv_stream_finish(&run->s, 0, r->fault.msg[0] !=
-		    '\0' ? r->fault.msg : "The upstream model server failed.");
-		if (stream_end(r, run) == VN_OK)
-			r->fault_sent = 1;
+		(void)respconv_stream_finish(&run->s, 0, c->fault.msg[0] !=
+		    '\0' ? c->fault.msg : "The upstream model server failed.");
+		if (stream_end(c, run) == VN_OK)
+			c->fault_sent = 1;
 	}
 out:
 	relay_free(&rl);
@@ -319,7 +321,7 @@ out:
 
 /* Release what a run holds (not the caller's inputs). */
 void
-resp_run_free(struct resp_run *run)
+responses_turn_free(struct responses_turn *run)
 {
 	if (run->s_live)
 		respconv_stream_free(&run->s);
@@ -334,7 +336,7 @@ resp_run_free(struct resp_run *run)
  * both.
  */
 struct json_object *
-responses_object(const struct resp_row *row, struct json_object **req)
+responses_object(const struct respstore_row *row, struct json_object **req)
 {
 	struct respconv_fields	 rf;
 	struct json_object	*out = NULL, *usage = NULL, *err = NULL,

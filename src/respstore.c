@@ -13,10 +13,10 @@
 
 #include "buf.h"
 #include "db.h"
+#include "fault.h"
 #include "jsonx.h"
 #include "lease.h"
 #include "respstore.h"
-#include "response.h"
 
 #define CLAIM_SCAN	64	/* background responses looked at a claim */
 #define HISTORY_DEPTH	64	/* JSON nesting of a stored item */
@@ -30,7 +30,7 @@ enum resp_col {
 
 /* Release what a row owns; safe on a zeroed or freed row. */
 void
-resp_row_free(struct resp_row *row)
+respstore_row_free(struct respstore_row *row)
 {
 	if (row == NULL)
 		return;
@@ -65,7 +65,7 @@ col_dup(char **out, sqlite3_stmt *st, int i)
 
 /* The row st is on, into row (zeroed first). */
 static enum vn_err
-row_read(sqlite3_stmt *st, struct resp_row *row)
+row_read(sqlite3_stmt *st, struct respstore_row *row)
 {
 	memset(row, 0, sizeof(*row));
 	row->seq = sqlite3_column_int64(st, RC_SEQ);
@@ -84,7 +84,7 @@ row_read(sqlite3_stmt *st, struct resp_row *row)
 	    !col_dup(&row->usage, st, RC_USAGE) ||
 	    !col_dup(&row->error, st, RC_ERROR) ||
 	    !col_dup(&row->incomplete, st, RC_INCOMPLETE)) {
-		resp_row_free(row);
+		respstore_row_free(row);
 		return VN_ENOMEM;
 	}
 	return VN_OK;
@@ -92,7 +92,7 @@ row_read(sqlite3_stmt *st, struct resp_row *row)
 
 /* Run st (bound) for one row into row; VN_ENOTFOUND when none. */
 static enum vn_err
-row_fetch(struct db *db, sqlite3_stmt *st, struct resp_row *row)
+row_fetch(struct db *db, sqlite3_stmt *st, struct respstore_row *row)
 {
 	enum vn_err	 rc;
 	int		 step;
@@ -110,7 +110,7 @@ row_fetch(struct db *db, sqlite3_stmt *st, struct resp_row *row)
 /* Response id of workspace ws into row (the caller frees it). */
 enum vn_err
 respstore_get(struct db *db, const char *ws, const char *id,
-    struct resp_row *row)
+    struct respstore_row *row)
 {
 	sqlite3_stmt	*st;
 
@@ -123,7 +123,7 @@ respstore_get(struct db *db, const char *ws, const char *id,
 
 /* The response at seq, whichever workspace's: for its runner only. */
 enum vn_err
-respstore_get_seq(struct db *db, int64_t seq, struct resp_row *row)
+respstore_get_seq(struct db *db, int64_t seq, struct respstore_row *row)
 {
 	sqlite3_stmt	*st;
 
@@ -176,7 +176,7 @@ respstore_history(struct db *db, const char *ws, const char *prev,
 		return VN_ESTORE;
 	sqlite3_bind_text(st, 1, prev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, ws, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, RESP_CHAIN_MAX);
+	sqlite3_bind_int(st, 3, RESPSTORE_CHAIN_MAX);
 	buf_init(&text, max_bytes + 2);
 	if ((step = sqlite3_step(st)) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -214,7 +214,7 @@ bind_opt(sqlite3_stmt *st, int i, const char *s)
 
 /* Bind a response's state to parameters i to i + 5, in RESP_STATE order. */
 static void
-bind_state(sqlite3_stmt *st, int i, const struct resp_state *s)
+bind_state(sqlite3_stmt *st, int i, const struct respstore_state *s)
 {
 	sqlite3_bind_text(st, i, s->status, -1, SQLITE_STATIC);
 	bind_opt(st, i + 1, s->output);
@@ -230,7 +230,7 @@ bind_state(sqlite3_stmt *st, int i, const struct resp_state *s)
  * transaction; *seq is its row.
  */
 enum vn_err
-respstore_insert(struct db *db, const struct resp_new *n,
+respstore_insert(struct db *db, const struct respstore_new *n,
     struct json_object *items, int64_t *seq)
 {
 	struct json_object	*it, *idv;
@@ -257,7 +257,7 @@ respstore_insert(struct db *db, const struct resp_new *n,
 	bind_state(st, 9, &n->st);
 	bind_opt(st, 15, n->lease_owner);
 	if (n->lease_owner != NULL)
-		sqlite3_bind_int64(st, 16, n->created_at + RESP_LEASE_S);
+		sqlite3_bind_int64(st, 16, n->created_at + RESPSTORE_LEASE_S);
 	step = sqlite3_step(st);
 	*seq = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	rc = step == SQLITE_ROW ? VN_OK : db_rc(db, step, "response insert");
@@ -292,7 +292,7 @@ out:
  */
 enum vn_err
 respstore_finish(struct db *db, int64_t seq, const char *owner,
-    const struct resp_state *s)
+    const struct respstore_state *s)
 {
 	sqlite3_stmt	*st;
 	enum vn_err	 rc;
@@ -427,7 +427,7 @@ respstore_items(struct db *db, int64_t seq, int asc, const char *after,
 		rc = db_rc(db, step, "response items");
 	sqlite3_reset(st);
 	if (rc == VN_OK)
-		rc = resp_list_end(out, first, last, more);
+		rc = buf_add_list_end(out, first, last, more);
 	if (rc == VN_OK)
 		rc = buf_addc(out, '}');
 	return rc;
@@ -483,7 +483,7 @@ respstore_lease(struct db *db, int64_t seq, const char *owner, int release)
 	sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
 	if (!release)
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL) +
-		    RESP_LEASE_S);
+		    RESPSTORE_LEASE_S);
 	ok = sqlite3_step(st) == SQLITE_DONE && db_changes(db) == 1;
 	sqlite3_reset(st);
 	return ok;
@@ -530,7 +530,8 @@ respstore_claim(struct db *db, const struct cfg *cfg, const char *owner)
 			break;
 		sqlite3_bind_int64(st, 1, c[i].seq);
 		sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)now + RESP_LEASE_S);
+		sqlite3_bind_int64(st, 3,
+		    (sqlite3_int64)now + RESPSTORE_LEASE_S);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
 		sqlite3_bind_text(st, 5, c[i].owner, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_DONE && db_changes(db) == 1)

@@ -11,7 +11,7 @@
 #include "api.h"
 #include "router.h"
 
-const struct route routes[] = {
+const struct route router_routes[] = {
 	{ "POST", "/v1/batches", api_batches_create, ROUTE_JSON },
 	{ "GET", "/v1/batches", api_batches_list, 0 },
 	{ "GET", "/v1/batches/*", api_batches_get, 0 },
@@ -39,7 +39,7 @@ const struct route routes[] = {
  * Returns 1 on a match.  Pure.
  */
 int
-pattern_match(const char *pat, const char *path, struct route_match *m)
+router_match(const char *pat, const char *path, struct route_match *m)
 {
 	const char	*pe, *se;
 	size_t		 plen, slen;
@@ -101,8 +101,8 @@ router_find(const char *method, const char *path, struct route_match *m)
 	int			 other = 0;
 
 	memset(m, 0, sizeof(*m));
-	for (r = routes; r->method != NULL; r++) {
-		if (!pattern_match(r->pattern, path, &tmp))
+	for (r = router_routes; r->method != NULL; r++) {
+		if (!router_match(r->pattern, path, &tmp))
 			continue;
 		if (strcmp(r->method, method) == 0) {
 			*m = tmp;
@@ -113,7 +113,7 @@ router_find(const char *method, const char *path, struct route_match *m)
 		other = 1;
 	}
 	for (o = openai_paths; o->method != NULL; o++) {
-		if (!pattern_match(o->pattern, path, &tmp))
+		if (!router_match(o->pattern, path, &tmp))
 			continue;
 		if (strcmp(o->method, method) == 0)
 			return ROUTE_UNIMPL;

@@ -1,22 +1,14 @@
 /*
  * schema.c: forward-only migrations.  Migration N takes a database at
  * user_version N-1 to N; a released migration is never edited, only
- * followed by a new one.  Every opener runs schema_migrate(): the first
- * to see an old version takes the write lock (BEGIN IMMEDIATE), checks
- * the version again and migrates; the others wait on the lock and find
- * nothing left to do.
+ * followed by a new one.  The table is data: db.c applies it when it
+ * opens a database.
  */
 #include "config.h"
 
-#include <stdio.h>
-#include <string.h>
-
-#include <sqlite3.h>
-
-#include "db.h"
 #include "schema.h"
 
-static const char *const migrations[] = {
+const char *const schema_migrations[] = {
 	/* 1: workspaces, their API keys, and the usage ledger. */
 	"CREATE TABLE workspaces ("
 	"  id TEXT PRIMARY KEY,"
@@ -207,72 +199,9 @@ static const char *const migrations[] = {
 	"ALTER TABLE batches ADD COLUMN output_expires_after INTEGER;",
 };
 
+/* The version a database has once every migration ran. */
 int
 schema_latest(void)
 {
-	return (int)VN_NELEM(migrations);
-}
-
-static int
-user_version(sqlite3 *h, int *v)
-{
-	sqlite3_stmt	*st = NULL;
-	int		 ok = 0;
-
-	if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) ==
-	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		*v = sqlite3_column_int(st, 0);
-		ok = 1;
-	}
-	sqlite3_finalize(st);
-	return ok;
-}
-
-/*
- * Bring the schema to the latest version.  Refuses a database from a
- * newer Venna rather than guessing at it.
- */
-enum vn_err
-schema_migrate(struct db *db, char *err, size_t errsz)
-{
-	char		*emsg = NULL;
-	char		 pragma[64];
-	int		 v = 0, i = 0;
-	enum vn_err	 rc;
-
-	if (!user_version(db->h, &v)) {
-		snprintf(err, errsz, "cannot read the schema version: %s",
-		    sqlite3_errmsg(db->h));
-		return VN_ESTORE;
-	}
-	if (v == schema_latest())
-		return VN_OK;
-	if (v > schema_latest()) {
-		snprintf(err, errsz, "the database has schema version %d, "
-		    "newer than this program's %d", v, schema_latest());
-		return VN_ESTORE;
-	}
-	if ((rc = db_begin(db)) != VN_OK) {
-		snprintf(err, errsz, "cannot lock the database to migrate");
-		return rc;
-	}
-	if (!user_version(db->h, &v))
-		goto fail;
-	for (i = v; i < schema_latest(); i++) {
-		if (sqlite3_exec(db->h, migrations[i], NULL, NULL, &emsg) !=
-		    SQLITE_OK)
-			goto fail;
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
-		    i + 1);
-		if (sqlite3_exec(db->h, pragma, NULL, NULL, &emsg) !=
-		    SQLITE_OK)
-			goto fail;
-	}
-	return db_commit(db);
-fail:
-	snprintf(err, errsz, "migration to schema %d failed: %s", i + 1,
-	    emsg != NULL ? emsg : sqlite3_errmsg(db->h));
-	sqlite3_free(emsg);
-	db_rollback(db);
-	return VN_ESTORE;
+	return (int)VN_NELEM(schema_migrations);
 }

@@ -239,7 +239,7 @@ const char *const sql_text[STMT__MAX] = {
 	    "seq, id, workspace_id, key_id, previous_response_id, model,"	\
 	    " status, background, created_at, completed_at, request, output,"\
 	    " usage, error, incomplete_details"
-	/* RESP_STATE: the columns of struct resp_state, in order */
+	/* RESP_STATE: the columns of struct respstore_state, in order */
 #define RESP_STATE							\
 	    "status, output, usage, error, incomplete_details, completed_at"
 	[STMT_RESP_INSERT] =

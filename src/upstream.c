@@ -316,7 +316,7 @@ upstream_call(void **slot, const struct upstream_req *req,
 
 	if (req->stream && req->pump != NULL) {
 		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
-		cc = (CURLcode)pump_run(req->pump, h, on_tick, &c, req->rawout,
+		cc = (CURLcode)pump_run(req->pump, h, on_tick, &c, req->out,
 		    &c.by_tick);
 	} else {
 		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);

@@ -103,7 +103,7 @@ usage_from_json(struct json_object *u, int64_t *prompt, int64_t *completion,
  * the row would survive this process being killed.
  */
 enum vn_err
-usage_record(const struct usage_row *u)
+usage_record(const struct ledger_row *u)
 {
 	return ledger_append(u);
 }
@@ -124,7 +124,7 @@ hold_str(char *dst, size_t dstsz, const char *src)
  * name Venna accepts).
  */
 void
-usage_hold(struct usage_held *h, const struct usage_row *u)
+usage_hold(struct usage_held *h, const struct ledger_row *u)
 {
 	h->row = *u;
 	if (h->row.created_at == 0)

@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,6 +40,8 @@
 #include "lease.h"
 #include "ledger.h"
 #include "log.h"
+#include "orphans.h"
+#include "runner.h"
 #include "store.h"
 #include "upstream.h"
 
@@ -65,13 +68,21 @@ files_task(struct runner *rn)
 	struct filestore_purged	 p;
 	struct db		*db;
 	long long		 left = rn->deadline_ms - clock_ms();
+	long			 budget;
+	size_t			 orphans = 0;
 	enum vn_err		 rc;
 
 	if ((db = store_get(rn->store)) == NULL)
 		return VN_ESTORE;
-	rc = filestore_purge(rn->cfg, db, left < FILES_BUDGET_MS ? (long)left :
-	    FILES_BUDGET_MS, &p);
+	budget = left < FILES_BUDGET_MS ? (long)left : FILES_BUDGET_MS;
+	rc = filestore_purge(rn->cfg, db, budget, &p);
+	if (rc == VN_OK)
+		orphans = orphans_sweep(rn->cfg, db, time(NULL),
+		    clock_ms() + budget, &p.incomplete);
 	store_put(rn->store, db);
+	if (orphans > 0)
+		log_info("files: %zu orphaned contents removed%s", orphans,
+		    p.incomplete ? " (out of time)" : "");
 	return rc;
 }
 

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <sodium.h>
 
 #include "apikey.h"
 #include "background.h"
@@ -57,11 +58,21 @@
 #define THREAD_STACK	(256 * 1024)
 #define ACCEPT_WAKE_MS	200
 
+struct worker;
+
+/* What a request thread owns. */
+struct worker_thread {
+	struct worker	*w;
+	FCGX_Request	 fx;
+	void		*upstream;	/* upstream.c's handle, reused */
+	unsigned	 index;
+};
+
 struct worker {
 	const struct cfg	*cfg;
 	struct store		*store;
 	unsigned char		 pepper[PEPPER_LEN];
-	struct dispatch_ctx	 ctx;
+	struct dispatch_env	 env;
 	int			 listen_fd;
 	int			 notify_fd;
 	long			 max_requests;
@@ -120,7 +131,7 @@ request_thread(void *arg)
 			}
 			continue;
 		}
-		dispatch(&t->fx, &w->ctx, t);
+		dispatch(&t->fx, &w->env, &t->upstream);
 		FCGX_Finish_r(&t->fx);
 		n = atomic_fetch_add(&w->served, 1) + 1;
 		if (w->max_requests > 0 && n >= w->max_requests)
@@ -227,10 +238,10 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 	if (lease_owner_begin(cfg, "wrk") != VN_OK ||
 	    (bg = background_new(cfg, w.store)) == NULL)
 		log_warn("background responses will wait for venna-batch");
-	w.ctx.cfg = cfg;
-	w.ctx.store = w.store;
-	w.ctx.pepper = w.pepper;
-	w.ctx.background = bg;
+	w.env.cfg = cfg;
+	w.env.store = w.store;
+	w.env.pepper = w.pepper;
+	w.env.background = bg;
 	if (upstream_global_init() != VN_OK || FCGX_Init() != 0) {
 		log_error("cannot initialise libcurl or libfcgi");
 		goto out;
@@ -242,6 +253,7 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 	ckpt = checkpointer_start(cfg, w.store);
 	if ((pump = pump_start()) == NULL)
 		goto out;
+	w.env.pump = pump;
 	if (pthread_create(&sigtid, NULL, signal_thread, &w) != 0)
 		goto out;
 	pthread_detach(sigtid);
@@ -251,7 +263,6 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 	for (i = 0; i < w.nthreads; i++) {
 		w.threads[i].w = &w;
 		w.threads[i].index = (unsigned)i;
-		w.threads[i].pump = pump;
 		FCGX_InitRequest(&w.threads[i].fx, listen_fd,
 		    FCGI_FAIL_ACCEPT_ON_INTR);
 		pthread_mutex_lock(&w.mu);
@@ -309,6 +320,6 @@ out:
 	}
 	free(w.threads);
 	store_free(w.store);
-	memset(w.pepper, 0, sizeof(w.pepper));
+	sodium_memzero(w.pepper, sizeof(w.pepper));
 	return status;
 }

@@ -11,7 +11,7 @@
 #include <json.h>
 
 #include "jsonx.h"
-#include "response.h"
+#include "fault.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

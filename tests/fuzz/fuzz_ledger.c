@@ -16,7 +16,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct usage_row	 u;
+	struct ledger_row	 u;
 	char			 store[1100];
 	const uint8_t		*nl;
 

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "request.h"
+#include "ctx.h"
+#include "url.h"
 #include "router.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -19,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct route_match	 m;
 	char			*s;
-	char			 out[REQ_MAX_PARAM + 1];
+	char			 out[CTX_MAX_PARAM + 1];
 	size_t			 i;
 
 	if (size > VN_MAX_PATH + VN_MAX_QUERY)
@@ -28,12 +29,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	(void)query_get(s, "limit", out, sizeof(out));
-	(void)pct_decode(s, size, out, sizeof(out));
-	if (req_path_ok(s, strlen(s)) &&
+	(void)url_query_get(s, "limit", out, sizeof(out));
+	(void)url_pct_decode(s, size, out, sizeof(out));
+	if (url_path_ok(s, strlen(s)) &&
 	    router_find("GET", s, &m) == ROUTE_FOUND)
 		for (i = 0; i < m.nparams; i++)
-			(void)pct_decode(m.param[i], m.paramlen[i], out,
+			(void)url_pct_decode(m.param[i], m.paramlen[i], out,
 			    sizeof(out));
 	free(s);
 	return 0;

@@ -21,7 +21,7 @@
 #include "ids.h"
 #include "jsonx.h"
 #include "respconv.h"
-#include "response.h"
+#include "fault.h"
 
 #define MAX_INPUT	65536
 #define REQ		"{\"model\":\"m\",\"input\":\"x\",\"background\":true}"

@@ -23,7 +23,7 @@
 #include "db.h"
 #include "files.h"
 #include "ids.h"
-#include "response.h"
+#include "fault.h"
 #include "workspace.h"
 #include "../tap.h"
 #include "test_cfg.h"

@@ -9,7 +9,7 @@
 #include <json.h>
 
 #include "jsonx.h"
-#include "response.h"
+#include "fault.h"
 #include "../tap.h"
 
 static enum vn_err

@@ -57,10 +57,10 @@ journals(void)
 	return n;
 }
 
-static struct usage_row
+static struct ledger_row
 row(const char *rid, int64_t p)
 {
-	struct usage_row u;
+	struct ledger_row u;
 
 	memset(&u, 0, sizeof(u));
 	u.request_id = rid;
@@ -80,7 +80,7 @@ row(const char *rid, int64_t p)
 int
 main(void)
 {
-	struct usage_row u;
+	struct ledger_row u;
 	struct cfg	*cfg;
 	struct db	*db;
 	char		 text[512], err[512], store[1100], rid[40], path[4200];

@@ -19,7 +19,7 @@
 #include "ids.h"
 #include "jsonx.h"
 #include "respconv.h"
-#include "response.h"
+#include "fault.h"
 #include "../tap.h"
 
 #define J(...)		#__VA_ARGS__

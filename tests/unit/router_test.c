@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "request.h"
+#include "url.h"
 #include "router.h"
 #include "../tap.h"
 
@@ -51,35 +51,35 @@ main(void)
 	ok(m.nparams == 1 && m.paramlen[0] == 5 &&
 	    memcmp(m.param[0], "a%2Fb", 5) == 0,
 	    "a parameter is captured raw, one segment");
-	ok(pct_decode(m.param[0], m.paramlen[0], out, sizeof(out)) &&
+	ok(url_pct_decode(m.param[0], m.paramlen[0], out, sizeof(out)) &&
 	    strcmp(out, "a/b") == 0, "and decoded on its own");
 
-	ok(req_path_ok("/v1/models", 10), "plain path");
-	ok(!req_path_ok("/v1//models", 11), "empty segment");
-	ok(!req_path_ok("/v1/./models", 12), "dot segment");
-	ok(!req_path_ok("/v1/../etc", 10), "dot-dot segment");
-	ok(!req_path_ok("/v1/models/", 11), "trailing slash");
-	ok(!req_path_ok("v1/models", 9), "relative path");
-	ok(!req_path_ok("/v1/mo dels", 11), "space");
-	ok(!req_path_ok("/v1/a\\b", 7), "backslash");
-	ok(req_path_ok("/v1/files/file-..x", 18), "dots inside a segment");
+	ok(url_path_ok("/v1/models", 10), "plain path");
+	ok(!url_path_ok("/v1//models", 11), "empty segment");
+	ok(!url_path_ok("/v1/./models", 12), "dot segment");
+	ok(!url_path_ok("/v1/../etc", 10), "dot-dot segment");
+	ok(!url_path_ok("/v1/models/", 11), "trailing slash");
+	ok(!url_path_ok("v1/models", 9), "relative path");
+	ok(!url_path_ok("/v1/mo dels", 11), "space");
+	ok(!url_path_ok("/v1/a\\b", 7), "backslash");
+	ok(url_path_ok("/v1/files/file-..x", 18), "dots inside a segment");
 
-	ok(!pct_decode("%zz", 3, out, sizeof(out)), "bad escape");
-	ok(!pct_decode("%4", 2, out, sizeof(out)), "truncated escape");
-	ok(!pct_decode("%00", 3, out, sizeof(out)), "encoded NUL");
-	ok(!pct_decode("%0a", 3, out, sizeof(out)), "encoded newline");
-	ok(!pct_decode("abcdef", 6, out, 4), "output too small");
+	ok(!url_pct_decode("%zz", 3, out, sizeof(out)), "bad escape");
+	ok(!url_pct_decode("%4", 2, out, sizeof(out)), "truncated escape");
+	ok(!url_pct_decode("%00", 3, out, sizeof(out)), "encoded NUL");
+	ok(!url_pct_decode("%0a", 3, out, sizeof(out)), "encoded newline");
+	ok(!url_pct_decode("abcdef", 6, out, 4), "output too small");
 
-	is_int(query_get("limit=20&after=file-1", "after", out, sizeof(out)),
+	is_int(url_query_get("limit=20&after=file-1", "after", out, sizeof(out)),
 	    1, "query value found");
 	is_str(out, "file-1", "query value");
-	is_int(query_get("a=1&limit=x%20y+z", "limit", out, sizeof(out)), 1,
+	is_int(url_query_get("a=1&limit=x%20y+z", "limit", out, sizeof(out)), 1,
 	    "encoded query value");
 	is_str(out, "x y z", "decoded, '+' is a space");
-	is_int(query_get("xlimit=1", "limit", out, sizeof(out)), 0,
+	is_int(url_query_get("xlimit=1", "limit", out, sizeof(out)), 0,
 	    "names match whole");
-	is_int(query_get("limit=%G0", "limit", out, sizeof(out)), -1,
+	is_int(url_query_get("limit=%G0", "limit", out, sizeof(out)), -1,
 	    "malformed value");
-	is_int(query_get("", "limit", out, sizeof(out)), 0, "empty query");
+	is_int(url_query_get("", "limit", out, sizeof(out)), 0, "empty query");
 	return done_testing();
 }

@@ -1,5 +1,5 @@
 /*
- * route.c: turning a model's "upstream" list into the order of attempts
+ * failover.c: turning a model's "upstream" list into the order of attempts
  * for one request.  Tiers are tried in the order written; inside a tier
  * the first pick is weighted at random and the rest follow, also by
  * weight, so equals share the load and back each other up.
@@ -19,7 +19,7 @@
 #include <sodium.h>
 
 #include "clock.h"
-#include "route.h"
+#include "failover.h"
 
 #define MAX_UPSTREAMS	CFG_MAX_SECTIONS
 
@@ -29,7 +29,7 @@ static long long	 cool_until[MAX_UPSTREAMS];	/* monotonic ms */
 
 /* Forget every cooldown (tests). */
 void
-route_reset(void)
+failover_reset(void)
 {
 	pthread_mutex_lock(&cool_mu);
 	memset(cool_until, 0, sizeof(cool_until));
@@ -38,7 +38,7 @@ route_reset(void)
 
 /* Leave upstream out of plans for the next ms milliseconds. */
 void
-route_cooldown(const struct cfg *cfg, size_t upstream, long ms)
+failover_cooldown(const struct cfg *cfg, size_t upstream, long ms)
 {
 	long long	 until;
 
@@ -59,8 +59,8 @@ route_cooldown(const struct cfg *cfg, size_t upstream, long ms)
  * left to try).
  */
 void
-route_plan(const struct cfg *cfg, const struct cfg_model *m,
-    struct route_plan *plan)
+failover_plan(const struct cfg *cfg, const struct cfg_model *m,
+    struct failover_plan *plan)
 {
 	size_t		 i, j, start, end, pick, n;
 	unsigned	 total, r, acc, tier;
