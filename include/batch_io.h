@@ -35,14 +35,14 @@ struct batch_state {
 	int			 input_fd;
 };
 
-enum vn_err	 batch_index(struct runner *, struct batch_state *);
-enum vn_err	 batch_open_input(struct runner *, struct batch_state *);
-enum vn_err	 batch_finish(struct runner *, struct batch_state *,
+enum vn_err	 batch_io_index(struct runner *, struct batch_state *);
+enum vn_err	 batch_io_open_input(struct runner *, struct batch_state *);
+enum vn_err	 batch_io_finish(struct runner *, struct batch_state *,
 		    const char *end);
-int		 batch_to_finalizing(struct runner *, struct batch_state *);
-int		 batch_cancelling(struct runner *, struct batch_state *);
-int		 batch_lease(struct runner *, int64_t seq, int release);
-char		*batch_error_line(const char *custom_id, const char *code,
+int		 batch_io_to_finalizing(struct runner *, struct batch_state *);
+int		 batch_io_cancelling(struct runner *, struct batch_state *);
+int		 batch_io_lease(struct runner *, int64_t seq, int release);
+char		*batch_io_error_line(const char *custom_id, const char *code,
 		    const char *message);
 
 #endif /* BATCH_IO_H */

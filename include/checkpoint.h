@@ -10,8 +10,8 @@
 
 struct checkpointer;
 
-struct checkpointer	*checkpointer_start(const struct cfg *, struct store *);
-void			 checkpointer_stop(struct checkpointer *);
+struct checkpointer	*checkpoint_start(const struct cfg *, struct store *);
+void			 checkpoint_stop(struct checkpointer *);
 enum vn_err		 checkpoint_once(const struct cfg *, struct db *,
 			    int wait);
 

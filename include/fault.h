@@ -31,8 +31,8 @@ enum vn_err	 fault_set(struct fault *, enum vn_err, const char *param,
 		    const char *code, const char *fmt, ...) VN_PRINTF(5, 6);
 int		 fault_status(const struct fault *);
 enum vn_err	 fault_envelope(struct buf *, const struct fault *);
-int		 err_status(enum vn_err);
-const char	*err_type(enum vn_err);
-const char	*err_reason(int status);
+int		 fault_err_status(enum vn_err);
+const char	*fault_err_type(enum vn_err);
+const char	*fault_reason(int status);
 
 #endif /* FAULT_H */

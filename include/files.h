@@ -43,8 +43,8 @@ struct files_query {
 	long long	 offset;	/* -1: none; else skip, and count */
 };
 
-int		 file_purpose_ok(const char *, int upload);
-enum vn_err	 file_json(struct buf *, const struct file_obj *);
+int		 files_purpose_ok(const char *, int upload);
+enum vn_err	 files_json(struct buf *, const struct file_obj *);
 enum vn_err	 files_get(struct db *, const char *ws, const char *id,
 		    time_t now, struct file_obj *);
 enum vn_err	 files_insert(struct db *, const char *ws,

@@ -10,7 +10,7 @@
 extern const char base62[63];
 
 int	ids_init(void);
-void	id_random(char *out, size_t nchars);
-void	id_new(char *out, size_t outsz, const char *prefix, size_t nrand);
+void	ids_random(char *out, size_t nchars);
+void	ids_new(char *out, size_t outsz, const char *prefix, size_t nrand);
 
 #endif /* IDS_H */

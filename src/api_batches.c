@@ -278,7 +278,7 @@ api_batches_create(struct ctx *c)
 	if (json_object_object_get_ex(c->json, "metadata", &meta) &&
 	    json_object_is_type(meta, json_type_object))
 		metas = jsonx_to_string(meta, NULL);
-	id_new(id, sizeof(id), "batch_", 24);
+	ids_new(id, sizeof(id), "batch_", 24);
 	if ((st = db_stmt(db, STMT_BATCH_INSERT)) == NULL) {
 		rc = VN_ESTORE;
 		goto out;

@@ -238,7 +238,7 @@ field_done(struct upload *u, enum field f)
 	u->value[f][u->vlen] = '\0';
 	switch (f) {
 	case F_PURPOSE:
-		if (!file_purpose_ok(v, 1))
+		if (!files_purpose_ok(v, 1))
 			return refuse(u, fault_set(&u->c->fault, VN_EINVAL,
 			    "purpose", "invalid_value",
 			    "Invalid 'purpose': '%.64s' is "
@@ -425,7 +425,7 @@ store_upload(struct upload *u, char *chunk)
 		    "The server could not record the file. Please retry.");
 	}
 	buf_init(&b, 4 * FILE_NAME_MAX + 1024);
-	if ((rc = file_json(&b, &fo)) == VN_OK)
+	if ((rc = files_json(&b, &fo)) == VN_OK)
 		rc = reply_json(c, 200, b.data, b.len);
 	buf_free(&b);
 	return rc;
@@ -528,7 +528,7 @@ api_files_get(struct ctx *c)
 	if ((rc = lookup(c, &fo)) != VN_OK)
 		return rc;
 	buf_init(&b, 4 * FILE_NAME_MAX + 2 * FILE_DETAILS_MAX + 1024);
-	if ((rc = file_json(&b, &fo)) == VN_OK)
+	if ((rc = files_json(&b, &fo)) == VN_OK)
 		rc = reply_json(c, 200, b.data, b.len);
 	buf_free(&b);
 	return rc;
@@ -646,7 +646,7 @@ api_files_list(struct ctx *c)
 	enum vn_err	 rc;
 
 	got = url_query_get(c->query, "purpose", purpose, sizeof(purpose));
-	if (got != 0 && (got < 0 || !file_purpose_ok(purpose, 0)))
+	if (got != 0 && (got < 0 || !files_purpose_ok(purpose, 0)))
 		return fault_set(&c->fault, VN_EINVAL, "purpose",
 		    "invalid_value", "Invalid 'purpose': not a file purpose.");
 	q.purpose = got > 0 ? purpose : NULL;

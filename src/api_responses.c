@@ -171,7 +171,7 @@ api_responses_create(struct ctx *c)
 	run.previous_response_id = opts.previous_response_id;
 	run.history = history;
 	run.items = items;
-	id_new(run.id, sizeof(run.id), "resp_", 32);
+	ids_new(run.id, sizeof(run.id), "resp_", 32);
 	run.created_at = (int64_t)time(NULL);
 	run.stream = opts.stream;
 	run.store = opts.store;

@@ -70,9 +70,9 @@ void
 apikey_generate(char key[APIKEY_LEN + 1], char id[APIKEY_ID_LEN + 1])
 {
 	memcpy(key, APIKEY_PREFIX, 3);
-	id_random(key + ID_OFF, APIKEY_ID_LEN);
+	ids_random(key + ID_OFF, APIKEY_ID_LEN);
 	key[SEP_OFF] = '_';
-	id_random(key + SECRET_OFF, APIKEY_SECRET_LEN);
+	ids_random(key + SECRET_OFF, APIKEY_SECRET_LEN);
 	crc_encode(apikey_crc32(key, CRC_OFF), key + CRC_OFF);
 	key[APIKEY_LEN] = '\0';
 	memcpy(id, key + ID_OFF, APIKEY_ID_LEN);

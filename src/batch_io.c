@@ -285,7 +285,7 @@ out:
  * midway, the next pass starts over: lines from before are purged.
  */
 enum vn_err
-batch_index(struct runner *rn, struct batch_state *b)
+batch_io_index(struct runner *rn, struct batch_state *b)
 {
 	struct indexer		 ix;
 	struct jsonl		 jl;
@@ -379,7 +379,7 @@ out:
  * and the batch still ends with every custom_id accounted for.
  */
 enum vn_err
-batch_open_input(struct runner *rn, struct batch_state *b)
+batch_io_open_input(struct runner *rn, struct batch_state *b)
 {
 	uint64_t	 size;
 
@@ -398,13 +398,13 @@ batch_open_input(struct runner *rn, struct batch_state *b)
  * (openai-api.md §3.6); owned by the caller, NULL without memory.
  */
 char *
-batch_error_line(const char *custom_id, const char *code,
+batch_io_error_line(const char *custom_id, const char *code,
     const char *message)
 {
 	struct buf	 b;
 	char		 rid[40];
 
-	id_new(rid, sizeof(rid), "batch_req_", 24);
+	ids_new(rid, sizeof(rid), "batch_req_", 24);
 	buf_init(&b, BATCH_CUSTOM_ID_MAX * 6 + 1024);
 	if (buf_addf(&b, "{\"id\":\"%s\",\"custom_id\":", rid) != VN_OK ||
 	    buf_add_json_string(&b, custom_id, strlen(custom_id)) != VN_OK ||
@@ -508,7 +508,7 @@ scan(struct runner *rn, struct batch_state *b, enum stmt which,
 		sqlite3_reset(st);
 		store_put(rn->store, db);
 		if (rc == VN_OK)
-			(void)batch_lease(rn, b->seq, 0);
+			(void)batch_io_lease(rn, b->seq, 0);
 	} while (rc == VN_OK && got == SCAN_PAGE);
 	return rc;
 }
@@ -537,7 +537,7 @@ unrun_row(struct runner *rn, sqlite3_stmt *st, void *arg)
 	char		*line;
 	enum vn_err	 rc;
 
-	if ((line = batch_error_line((const char *)sqlite3_column_text(st,
+	if ((line = batch_io_error_line((const char *)sqlite3_column_text(st,
 	    1), of->code, of->message)) == NULL)
 		return VN_ENOMEM;
 	rc = outfile_add(rn, of->err, line);
@@ -615,7 +615,7 @@ outfile_record(struct db *db, struct batch_state *b, struct outfile *f,
  * set the status and its timestamp, and drop the batch's working rows.
  */
 enum vn_err
-batch_finish(struct runner *rn, struct batch_state *b, const char *end)
+batch_io_finish(struct runner *rn, struct batch_state *b, const char *end)
 {
 	struct outfile	 out, err;
 	struct db	*db = NULL;
@@ -681,7 +681,7 @@ out:
 
 /* in_progress -> finalizing; 0 if the batch was in another state. */
 int
-batch_to_finalizing(struct runner *rn, struct batch_state *b)
+batch_io_to_finalizing(struct runner *rn, struct batch_state *b)
 {
 	struct db	*db;
 	sqlite3_stmt	*st;
@@ -703,7 +703,7 @@ batch_to_finalizing(struct runner *rn, struct batch_state *b)
 
 /* Whether a cancel was asked for since the batch was loaded. */
 int
-batch_cancelling(struct runner *rn, struct batch_state *b)
+batch_io_cancelling(struct runner *rn, struct batch_state *b)
 {
 	struct db	*db;
 	sqlite3_stmt	*st;
@@ -727,7 +727,7 @@ batch_cancelling(struct runner *rn, struct batch_state *b)
  * 1 while the pass holds it.
  */
 int
-batch_lease(struct runner *rn, int64_t seq, int release)
+batch_io_lease(struct runner *rn, int64_t seq, int release)
 {
 	struct db	*db;
 	sqlite3_stmt	*st;

@@ -238,7 +238,7 @@ run_line(struct run *run, void **upstream, const struct line *ln,
 
 	memset(res, 0, sizeof(*res));
 	res->no = ln->no;
-	id_new(rid, sizeof(rid), "batch_req_", 24);
+	ids_new(rid, sizeof(rid), "batch_req_", 24);
 	buf_init(&out, cfg->max_upstream_response + 4096);
 	capture_init(&k, cfg->max_upstream_response + 65536);
 	ctx_init(&c, cfg, &k.sink, "POST", run->b->endpoint);
@@ -267,7 +267,7 @@ run_line(struct run *run, void **upstream, const struct line *ln,
 	else {
 		buf_free(&out);
 		res->is_error = 1;
-		res->text = batch_error_line(ln->custom_id, "batch_failed",
+		res->text = batch_io_error_line(ln->custom_id, "batch_failed",
 		    "The result of this request was too large to store.");
 	}
 	ctx_free(&c);
@@ -486,8 +486,8 @@ run_lines(struct runner *rn, struct batch_state *b, ctx_handler handler)
 			last_check = clock_ms();
 			if (renew)
 				last_renew = last_check;
-			if ((renew && !batch_lease(rn, b->seq, 0)) ||
-			    batch_cancelling(rn, b))
+			if ((renew && !batch_io_lease(rn, b->seq, 0)) ||
+			    batch_io_cancelling(rn, b))
 				feeding = 0;
 			pthread_mutex_lock(&run.mu);
 		}
@@ -536,15 +536,15 @@ advance(struct runner *rn, int64_t seq)
 		return rc == VN_ENOTFOUND ? VN_OK : rc;
 	b.input_fd = -1;
 	if (strcmp(b.status, "cancelling") == 0)
-		return batch_finish(rn, &b, "cancelled");
+		return batch_io_finish(rn, &b, "cancelled");
 	if (b.expires_at > 0 && time(NULL) >= b.expires_at &&
 	    (strcmp(b.status, "validating") == 0 ||
 	    strcmp(b.status, "in_progress") == 0))
-		return batch_finish(rn, &b, "expired");
+		return batch_io_finish(rn, &b, "expired");
 	if (strcmp(b.status, "finalizing") == 0)
-		return batch_finish(rn, &b, "completed");
+		return batch_io_finish(rn, &b, "completed");
 	if (strcmp(b.status, "validating") == 0) {
-		if ((rc = batch_index(rn, &b)) != VN_OK ||
+		if ((rc = batch_io_index(rn, &b)) != VN_OK ||
 		    strcmp(b.status, "in_progress") != 0)
 			return rc;
 	}
@@ -556,10 +556,10 @@ advance(struct runner *rn, int64_t seq)
 		return VN_ECONFIG;
 	}
 	b.m = cfg_model_find(rn->cfg, b.model);
-	if ((rc = batch_open_input(rn, &b)) != VN_OK)
+	if ((rc = batch_io_open_input(rn, &b)) != VN_OK)
 		return rc;
-	if (run_lines(rn, &b, m.route->fn) && batch_to_finalizing(rn, &b))
-		rc = batch_finish(rn, &b, "completed");
+	if (run_lines(rn, &b, m.route->fn) && batch_io_to_finalizing(rn, &b))
+		rc = batch_io_finish(rn, &b, "completed");
 	close(b.input_fd);
 	return rc;
 }
@@ -584,7 +584,7 @@ batch_task(struct runner *rn)
 			    "in %d s", (long long)seq, BATCH_LEASE_S);
 			rc = VN_ESTORE;
 		} else
-			(void)batch_lease(rn, seq, 1);
+			(void)batch_io_lease(rn, seq, 1);
 	}
 	return rc;
 }

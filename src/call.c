@@ -353,7 +353,7 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 		status = 499;
 	else
 		status = c->fault.status != 0 ? c->fault.status :
-		    err_status(c->fault.err);
+		    fault_err_status(c->fault.err);
 	ledger(c, rl, sp, used, status, body_len);
 	if (out != OUT_SUCCESS)
 		return c->fault.err != VN_OK ? c->fault.err : VN_EUPSTREAM;

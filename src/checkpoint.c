@@ -127,7 +127,7 @@ run(void *arg)
 
 /* Start the checkpoint thread of this process.  NULL on failure. */
 struct checkpointer *
-checkpointer_start(const struct cfg *cfg, struct store *store)
+checkpoint_start(const struct cfg *cfg, struct store *store)
 {
 	struct checkpointer	*c;
 
@@ -149,7 +149,7 @@ checkpointer_start(const struct cfg *cfg, struct store *store)
 
 /* Stop and join the thread; hands the lock to the next process. */
 void
-checkpointer_stop(struct checkpointer *c)
+checkpoint_stop(struct checkpointer *c)
 {
 	if (c == NULL)
 		return;

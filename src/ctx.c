@@ -33,7 +33,7 @@ ctx_init(struct ctx *c, const struct cfg *cfg, struct sink *out,
 	c->status = 200;
 	c->price_pct = 100;
 	buf_init(&c->body, cfg->max_body);
-	id_new(c->id, sizeof(c->id), "req_", VN_REQUEST_ID_LEN - 4);
+	ids_new(c->id, sizeof(c->id), "req_", VN_REQUEST_ID_LEN - 4);
 }
 
 /* Free what the context owns; its sink and store are its owner's. */

@@ -125,7 +125,7 @@ dispatch(FCGX_Request *fx, const struct dispatch_env *env, void **upstream)
 	if (c.client_gone && c.status < 400)
 		c.status = 499;
 	else if (rc != VN_OK && !c.headers_sent)
-		c.status = err_status(rc);
+		c.status = fault_err_status(rc);
 	if (c.status >= 500 && c.status != 501)
 		log_warn("%s %s %d %ldms ws=%s key=%s: %s", c.method, c.path,
 		    c.status, ctx_elapsed_ms(&c), c.who.workspace_id,

@@ -213,7 +213,7 @@ echo_chat(struct json_object *req, struct echo_reply *rep, struct fault *f)
 			goto out;
 		rep->tool_name = strdup(tool);
 		rep->tool_args = buf_steal(&text);
-		id_new(rep->call_id, sizeof(rep->call_id), "call_", 24);
+		ids_new(rep->call_id, sizeof(rep->call_id), "call_", 24);
 		rep->finish_reason = "tool_calls";
 		rep->completion_tokens = echo_count_words(rep->tool_args,
 		    strlen(rep->tool_args));

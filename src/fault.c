@@ -91,13 +91,13 @@ fault_set(struct fault *f, enum vn_err err, const char *param,
 }
 
 int
-err_status(enum vn_err e)
+fault_err_status(enum vn_err e)
 {
 	return (unsigned)e < VN__MAX ? err_table[e].status : 500;
 }
 
 const char *
-err_type(enum vn_err e)
+fault_err_type(enum vn_err e)
 {
 	return (unsigned)e < VN__MAX && err_table[e].type != NULL ?
 	    err_table[e].type : "server_error";
@@ -107,12 +107,12 @@ err_type(enum vn_err e)
 int
 fault_status(const struct fault *f)
 {
-	return f->status != 0 ? f->status : err_status(f->err);
+	return f->status != 0 ? f->status : fault_err_status(f->err);
 }
 
 /* The reason phrase of a status line. */
 const char *
-err_reason(int status)
+fault_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
@@ -152,7 +152,7 @@ fault_envelope(struct buf *b, const struct fault *f)
 	if (msg == NULL)
 		msg = "";
 	code = f->code != NULL ? f->code : err_table[e].code;
-	type = f->type[0] != '\0' ? f->type : err_type(e);
+	type = f->type[0] != '\0' ? f->type : fault_err_type(e);
 	if ((rc = buf_addstr(b, "{\"error\":{\"message\":")) != VN_OK ||
 	    (rc = buf_add_json_string(b, msg, strlen(msg))) != VN_OK ||
 	    (rc = buf_addstr(b, ",\"type\":")) != VN_OK ||

@@ -44,7 +44,7 @@ static enum vn_err count(struct db *, const char *,
 
 /* Is s a purpose (upload: one a client may upload)?  Pure. */
 int
-file_purpose_ok(const char *s, int upload)
+files_purpose_ok(const char *s, int upload)
 {
 	size_t	 i;
 
@@ -56,7 +56,7 @@ file_purpose_ok(const char *s, int upload)
 
 /* Append the file object f (openai-api.md §2.3) to b. */
 enum vn_err
-file_json(struct buf *b, const struct file_obj *f)
+files_json(struct buf *b, const struct file_obj *f)
 {
 	enum vn_err	 rc;
 
@@ -283,7 +283,7 @@ files_list(struct db *db, const char *ws, const struct files_query *q,
 		if (n++ > 0)
 			err = buf_addc(out, ',');
 		if (err == VN_OK)
-			err = file_json(out, &fo);
+			err = files_json(out, &fo);
 	}
 	sqlite3_reset(st);
 	if (err != VN_OK)

@@ -64,7 +64,7 @@ static size_t	 purge_temps(const struct cfg *, time_t, long long, int *);
 void
 filestore_id_new(char out[FILE_ID_LEN + 1])
 {
-	id_new(out, FILE_ID_LEN + 1, FILE_ID_PREFIX, FILE_ID_RAND);
+	ids_new(out, FILE_ID_LEN + 1, FILE_ID_PREFIX, FILE_ID_RAND);
 }
 
 /*
@@ -160,7 +160,7 @@ filestore_tmp_open(const struct cfg *cfg, struct filestore_tmp *t)
 	memset(t, 0, sizeof(*t));
 	t->fd = t->dirfd = -1;
 	memcpy(t->name, TMP_PREFIX, sizeof(TMP_PREFIX) - 1);
-	id_random(t->name + sizeof(TMP_PREFIX) - 1, 24);
+	ids_random(t->name + sizeof(TMP_PREFIX) - 1, 24);
 	t->name[sizeof(TMP_PREFIX) - 1 + 24] = '\0';
 	if ((top = open_dir(AT_FDCWD, cfg->data_dir, 1)) == -1 ||
 	    (t->dirfd = open_dir(top, TMP_DIR, 1)) == -1 ||

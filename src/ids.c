@@ -28,7 +28,7 @@ ids_init(void)
  * uniform (248 = 4 * 62).
  */
 void
-id_random(char *out, size_t n)
+ids_random(char *out, size_t n)
 {
 	unsigned char	 rnd[64];
 	size_t		 i = 0, k = sizeof(rnd);
@@ -50,7 +50,7 @@ id_random(char *out, size_t n)
  * which must hold strlen(prefix) + nrand + 1 bytes (truncated otherwise).
  */
 void
-id_new(char *out, size_t outsz, const char *prefix, size_t nrand)
+ids_new(char *out, size_t outsz, const char *prefix, size_t nrand)
 {
 	size_t	 plen = strlen(prefix);
 
@@ -61,6 +61,6 @@ id_new(char *out, size_t outsz, const char *prefix, size_t nrand)
 	memcpy(out, prefix, plen);
 	if (nrand > outsz - 1 - plen)
 		nrand = outsz - 1 - plen;
-	id_random(out + plen, nrand);
+	ids_random(out + plen, nrand);
 	out[plen + nrand] = '\0';
 }

@@ -77,7 +77,7 @@ lease_owner_begin(const struct cfg *cfg, const char *prefix)
 		log_error("lease directory %s: %s", dir, strerror(errno));
 		return VN_ESYS;
 	}
-	id_random(rnd, 8);
+	ids_random(rnd, 8);
 	rnd[8] = '\0';
 	if (snprintf(own_name, sizeof(own_name), "%s_%ld_%s", prefix,
 	    (long)getpid(), rnd) >= (int)sizeof(own_name) ||

@@ -76,7 +76,7 @@ journal_new(void)
 	char	 path[4200], rnd[9];
 	int	 fd;
 
-	id_random(rnd, 8);
+	ids_random(rnd, 8);
 	rnd[8] = '\0';
 	snprintf(path, sizeof(path), "%s/%ld-%s.ulog", j_dir, (long)getpid(),
 	    rnd);

@@ -30,7 +30,7 @@ local_chat(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 
 	if ((rc = echo_chat(sp->body, &rep, &c->fault)) != VN_OK)
 		return rc;
-	id_new(id, sizeof(id), "chatcmpl-", 29);
+	ids_new(id, sizeof(id), "chatcmpl-", 29);
 	rl->prompt = rep.prompt_tokens;
 	rl->completion = rep.completion_tokens * rep.n;
 	rl->have_usage = 1;

@@ -58,7 +58,7 @@ o_head(struct sink *s, int status, const char *ctype, long long length,
 	    "Status: %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "x-request-id: %s\r\n",
-	    status, err_reason(status), ctype, request_id);
+	    status, fault_reason(status), ctype, request_id);
 	if (length >= 0 && n > 0 && (size_t)n < sizeof(h))
 		n += snprintf(h + n, sizeof(h) - (size_t)n,
 		    "Content-Length: %lld\r\n", length);

@@ -630,7 +630,7 @@ put_id(struct json_object *dst, struct json_object *src, const char *prefix)
 	    json_object_get_string_len(v) > 0 &&
 	    json_object_get_string_len(v) <= VN_MAX_ID)
 		return jsonx_put(dst, "id", json_object_get(v));
-	id_new(id, sizeof(id), prefix, 32);
+	ids_new(id, sizeof(id), prefix, 32);
 	return jsonx_put(dst, "id", json_object_new_string(id));
 }
 

@@ -99,7 +99,7 @@ message_item(struct json_object *text, struct json_object *refusal,
 	char			 id[VN_MAX_ID + 1];
 	int			 ok;
 
-	id_new(id, sizeof(id), "msg_", 32);
+	ids_new(id, sizeof(id), "msg_", 32);
 	ok = (it = json_object_new_object()) != NULL &&
 	    jsonx_put(it, "id", json_object_new_string(id)) &&
 	    jsonx_put(it, "type", json_object_new_string("message")) &&
@@ -141,11 +141,11 @@ call_item(struct json_object *tc, const char *status)
 	name = jsonx_str(fn, "name");
 	if (json_object_is_type(fn, json_type_object))
 		json_object_object_get_ex(fn, "arguments", &args);
-	id_new(id, sizeof(id), "fc_", 32);
+	ids_new(id, sizeof(id), "fc_", 32);
 	if ((s = jsonx_str(tc, "id")) != NULL && *s != '\0')
 		snprintf(call, sizeof(call), "%s", s);
 	else
-		id_new(call, sizeof(call), "call_", 24);
+		ids_new(call, sizeof(call), "call_", 24);
 	ok = (it = json_object_new_object()) != NULL &&
 	    jsonx_put(it, "id", json_object_new_string(id)) &&
 	    jsonx_put(it, "type", json_object_new_string("function_call")) &&

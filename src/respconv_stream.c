@@ -301,7 +301,7 @@ new_item(struct respconv_stream *s, int kind)
 	buf_init(&it->refusal, s->max);
 	buf_init(&it->name, NAME_MAX_LEN);
 	buf_init(&it->args, s->max);
-	id_new(it->id, sizeof(it->id), kind == RC_MSG ? "msg_" : "fc_", 32);
+	ids_new(it->id, sizeof(it->id), kind == RC_MSG ? "msg_" : "fc_", 32);
 	return (long)s->nitems++;
 }
 
@@ -522,7 +522,7 @@ new_call(struct respconv_stream *s, struct json_object *tc)
 		snprintf(it->call_id, sizeof(it->call_id), "%s",
 		    json_object_get_string(v));
 	else
-		id_new(it->call_id, sizeof(it->call_id), "call_", 24);
+		ids_new(it->call_id, sizeof(it->call_id), "call_", 24);
 	if (json_object_object_get_ex(tc, "function", &v) &&
 	    json_object_is_type(v, json_type_object) &&
 	    json_object_object_get_ex(v, "name", &v) &&

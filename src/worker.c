@@ -250,7 +250,7 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 	    NULL)
 		goto out;
 	w.nthreads = (size_t)nthreads;
-	ckpt = checkpointer_start(cfg, w.store);
+	ckpt = checkpoint_start(cfg, w.store);
 	if ((pump = pump_start()) == NULL)
 		goto out;
 	w.env.pump = pump;
@@ -300,7 +300,7 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 			 * leave without freeing what they use. */
 			background_stop(bg, clock_ms());
 			lease_owner_end();
-			checkpointer_stop(ckpt);
+			checkpoint_stop(ckpt);
 			return status;
 		}
 	}
@@ -312,7 +312,7 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 out:
 	lease_owner_end();
 	pump_stop(pump);
-	checkpointer_stop(ckpt);
+	checkpoint_stop(ckpt);
 	ledger_close();
 	if (started == w.nthreads || started == 0) {
 		for (i = 0; i < w.nthreads; i++)

@@ -41,7 +41,7 @@ ws_create(struct db *db, const char *name, char id[WS_ID_LEN + 1])
 
 	if (!ws_name_ok(name))
 		return VN_EINVAL;
-	id_new(id, WS_ID_LEN + 1, "ws_", WS_ID_LEN - 3);
+	ids_new(id, WS_ID_LEN + 1, "ws_", WS_ID_LEN - 3);
 	if ((st = db_stmt(db, STMT_WS_INSERT)) == NULL)
 		return VN_ESTORE;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
