@@ -19,7 +19,9 @@ struct call_spec {
 	const char		*expect;	/* key of a good answer */
 	const struct cfg_model	*model;
 	const char		*model_name;	/* as the client named it */
-	struct json_object	*body;		/* rewritten, then sent */
+	struct json_object	*body;		/* the request, parsed */
+	const char		*raw;		/* its bytes, or NULL */
+	size_t			 raw_len;
 	int			 stream;
 	/* Answer in-process (the echo upstream), through the relay. */
 	enum vn_err		(*local)(struct ctx *, struct relay *,
@@ -35,6 +37,5 @@ struct call_spec {
 
 enum vn_err	call_model(struct ctx *, struct relay *,
 		    const struct call_spec *);
-void		call_strip_routing_fields(struct json_object *);
 
 #endif /* CALL_H */

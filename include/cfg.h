@@ -69,6 +69,7 @@ struct cfg {
 	char		*base_path;	/* URL prefix before /v1, or "" */
 	size_t		 max_body;	/* JSON request body cap */
 	long		 max_json_depth;
+	size_t		 max_json_memory;	/* a body's json-c tree */
 	size_t		 max_upload;	/* file upload cap */
 	size_t		 max_batch_upload;
 	char		*files_accel;	/* X-Accel-Redirect prefix, or "" */

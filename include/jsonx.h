@@ -9,13 +9,18 @@
 
 #include "venna.h"
 
+/* The tree a parse may build unless its caller says (jscan.h). */
+#define JSONX_MAX_COST	(64 * 1024 * 1024)
+
 struct fault;
 struct json_object;
 
 enum vn_err	 jsonx_parse(const char *, size_t, int depth,
 		    struct json_object **, struct fault *);
+enum vn_err	 jsonx_parse_capped(const char *, size_t, int depth,
+		    size_t max_cost, struct json_object **, struct fault *);
 enum vn_err	 jsonx_object(const char *, size_t, int depth,
-		    struct json_object **, struct fault *);
+		    size_t max_cost, struct json_object **, struct fault *);
 enum vn_err	 jsonx_string(struct json_object *, const char *key,
 		    const char *ctx, int required, size_t maxlen,
 		    const char **out, struct fault *);
@@ -31,14 +36,11 @@ enum vn_err	 jsonx_metadata(struct json_object *, const char *key,
 		    struct fault *);
 const char	*jsonx_type_name(struct json_object *);
 const char	*jsonx_to_string(struct json_object *, size_t *len);
-int		 jsonx_valid(const char *, size_t, int depth);
 int		 jsonx_put(struct json_object *, const char *,
 		    struct json_object *);
 struct json_object *jsonx_add_obj(struct json_object *);
 int		 jsonx_put_ref(struct json_object *, const char *,
 		    struct json_object *, const char *);
 const char	*jsonx_str(struct json_object *, const char *);
-int		 jsonx_member(const char *, size_t, const char *key,
-		    const char **val, size_t *vlen);
 
 #endif /* JSONX_H */

@@ -16,7 +16,7 @@ struct ledger_row {
 	const char	*key_id;	/* NULL for batch lines */
 	const char	*endpoint;	/* "/v1/chat/completions", ... */
 	const char	*model;		/* as the client named it */
-	const char	*upstream;	/* the upstream that answered, or NULL */
+	const char	*upstream;	/* that answered, or NULL */
 	int64_t		 prompt_tokens;
 	int64_t		 completion_tokens;
 	int64_t		 cached_tokens;

@@ -39,7 +39,7 @@ struct upstream_req {
 	enum vn_err	(*on_tick)(void *, int got_bytes);
 	void		*arg;
 	struct pump	*pump;		/* runs the transfer */
-	struct fcgi_out	*out;		/* the client's queued output, or NULL */
+	struct fcgi_out	*out;		/* the client's queue, or NULL */
 };
 
 struct upstream_res {

@@ -187,13 +187,14 @@ run(struct ctx *c, const struct endpoint *e, const char *model, int stream,
 		free(name);
 		return rc;
 	}
-	call_strip_routing_fields(c->json);
 	sp.endpoint = e->endpoint;
 	sp.path = e->path;
 	sp.expect = e->expect;
 	sp.local = e->local;
 	sp.model_name = name;
 	sp.body = c->json;
+	sp.raw = c->body.data;
+	sp.raw_len = c->body.len;
 	sp.stream = stream;
 	relay_init(&rl, c, stream, client_usage);
 	rc = call_model(c, &rl, &sp);

@@ -328,7 +328,7 @@ read_form(struct upload *u, struct multipart *mp, char *chunk)
 	}
 	if (rc == VN_OK && len >= 0 && got < len)
 		return fault_set(&c->fault, VN_EINVAL, NULL, "incomplete_body",
-		    "The " "request body ended after %lld of its %lld bytes.",
+		    "The request body ended after %lld of its %lld bytes.",
 		    got, len);
 	if (rc == VN_OK)
 		rc = multipart_finish(mp);
@@ -336,12 +336,12 @@ read_form(struct upload *u, struct multipart *mp, char *chunk)
 		return rc;
 	if (rc == VN_ETOOBIG)
 		return fault_set(&c->fault, VN_ETOOBIG, NULL, NULL,
-		    "The multipart " "form is over a limit: %s.",
+		    "The multipart form is over a limit: %s.",
 		    multipart_error(mp));
 	if (rc == VN_EINVAL)
 		return fault_set(&c->fault, VN_EINVAL, NULL,
 		    "invalid_multipart",
-		    "The " "multipart form is malformed: %s.",
+		    "The multipart form is malformed: %s.",
 		    multipart_error(mp));
 	return rc;
 }
@@ -457,7 +457,7 @@ api_files_create(struct ctx *c)
 	}
 	if (c->content_length > (long long)c->cfg->max_upload + UPLOAD_SLACK)
 		return fault_set(&c->fault, VN_ETOOBIG, "file", NULL,
-		    "The file is " "larger than the limit of %zu bytes.",
+		    "The file is larger than the limit of %zu bytes.",
 		    c->cfg->max_upload);
 	if ((u = calloc(1, sizeof(*u))) == NULL ||
 	    (chunk = malloc(FILESTORE_CHUNK)) == NULL) {

@@ -285,7 +285,7 @@ api_responses_cancel(struct ctx *c)
 		rc = no_such_response(c, c->params[0]);
 	else if (rc == VN_OK && strcmp(row.status, "cancelled") != 0)
 		rc = fault_set(&c->fault, VN_ECONFLICT, NULL, NULL,
-		    "Cannot cancel a " "response with status '%s'.",
+		    "Cannot cancel a response with status '%s'.",
 		    row.status);
 	else if (rc == VN_OK)
 		rc = send_row(c, &row);

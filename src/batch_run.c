@@ -46,6 +46,7 @@
 #include "db.h"
 #include "fault.h"
 #include "ids.h"
+#include "jscan.h"
 #include "jsonx.h"
 #include "lease.h"
 #include "ledger.h"
@@ -194,28 +195,36 @@ claim(struct runner *rn)
 
 /*
  * The line's body, read back from the input file (the index says where)
- * and parsed; NULL when it cannot be, with why in *why.
+ * and parsed within the request caps, its bytes into raw (forwarded as
+ * they are); NULL when it cannot be, with why in f.
  */
 static struct json_object *
-line_body(struct run *run, const struct line *ln, const char **why)
+line_body(struct run *run, const struct line *ln, struct buf *raw,
+    struct fault *f)
 {
+	const struct cfg	*cfg = run->rn->cfg;
 	struct json_object	*o = NULL, *body = NULL;
-	struct fault		 f;
-	char			*buf;
+	struct jscan_span	 v;
+	char			*buf = NULL;
 
-	*why = "the line could not be read back from the input file";
+	fault_set(f, VN_EINVAL, NULL, NULL, "The line could not be read "
+	    "back from the input file.");
 	if (ln->len <= 0 || ln->len > LINE_MAX_BYTES ||
 	    (buf = malloc((size_t)ln->len)) == NULL)
-		return NULL;
-	memset(&f, 0, sizeof(f));
-	if (pread(run->b->input_fd, buf, (size_t)ln->len, (off_t)ln->off) ==
-	    (ssize_t)ln->len && jsonx_object(buf, (size_t)ln->len,
-	    (int)run->rn->cfg->max_json_depth, &o, &f) == VN_OK &&
-	    json_object_object_get_ex(o, "body", &body) &&
-	    json_object_is_type(body, json_type_object))
+		goto out;
+	if (pread(run->b->input_fd, buf, (size_t)ln->len, (off_t)ln->off) !=
+	    (ssize_t)ln->len || jsonx_object(buf, (size_t)ln->len,
+	    (int)cfg->max_json_depth, cfg->max_json_memory, &o, f) != VN_OK)
+		goto out;
+	/* The index vouched for one "body", an object: the scan finds it. */
+	if (json_object_object_get_ex(o, "body", &body) &&
+	    json_object_is_type(body, json_type_object) &&
+	    jscan_member(buf, (size_t)ln->len, "body", &v) &&
+	    buf_add(raw, v.p, v.n) == VN_OK)
 		body = json_object_get(body);
 	else
 		body = NULL;
+out:
 	json_object_put(o);
 	free(buf);
 	return body;
@@ -233,7 +242,6 @@ run_line(struct run *run, void **upstream, const struct line *ln,
 	struct capture		 k;
 	struct ctx		 c;
 	struct buf		 out;
-	const char		*why;
 	char			 rid[40];
 
 	memset(res, 0, sizeof(*res));
@@ -250,10 +258,9 @@ run_line(struct run *run, void **upstream, const struct line *ln,
 	snprintf(c.who.workspace_id, sizeof(c.who.workspace_id), "%s",
 	    run->b->workspace_id);
 	snprintf(c.who.key_id, sizeof(c.who.key_id), "%s", run->b->key_id);
-	if ((c.json = line_body(run, ln, &why)) == NULL) {
-		(void)fault_set(&c.fault, VN_EINVAL, NULL, NULL, "%s", why);
+	if ((c.json = line_body(run, ln, &c.body, &c.fault)) == NULL)
 		(void)reply_error(&c);
-	} else
+	else
 		(void)capture_run(&c, &k, run->handler);
 	res->is_error = k.status != 200;
 	if (buf_addf(&out, "{\"id\":\"%s\",\"custom_id\":", rid) == VN_OK &&

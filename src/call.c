@@ -32,6 +32,8 @@
 #include "cfg.h"
 #include "ctx.h"
 #include "failover.h"
+#include "jscan.h"
+#include "jsonedit.h"
 #include "jsonx.h"
 #include "log.h"
 #include "relay.h"
@@ -61,41 +63,54 @@ static const char *const routing_fields[] = {
 };
 
 /*
- * Drop request fields some gateways use to choose an upstream or its
- * credentials.  Venna never reads them, and forwarding them could let a
- * client steer a downstream gateway used as an upstream.
+ * The body sent upstream, into out: the client's, byte for byte, but
+ * for the model the upstream knows, the usage chunk asked for on a
+ * stream (the gateway bills from it), and without the fields some
+ * gateways use to choose an upstream or its credentials (Venna never
+ * reads them, and forwarding them could let a client steer a
+ * downstream gateway used as an upstream).  From the raw body when the
+ * spec has one; a body Venna made itself is serialized.
  */
-void
-call_strip_routing_fields(struct json_object *body)
+static enum vn_err
+upstream_body(const struct call_spec *sp, struct buf *out)
 {
-	size_t	 i;
+	struct jsonedit		 e[VN_NELEM(routing_fields) + 2];
+	struct jscan_span	 so;
+	struct buf		 model, opts;
+	const char		*src = sp->raw;
+	size_t			 i, ne = 0, len = sp->raw_len;
+	enum vn_err		 rc;
+	static const struct jsonedit usage = {
+		"include_usage", "true", 4, 1
+	};
 
-	for (i = 0; i < VN_NELEM(routing_fields); i++)
-		json_object_object_del(body, routing_fields[i]);
-}
-
-/*
- * The body sent upstream: the client's, with the model the upstream
- * knows and, for streams, the usage chunk requested (the gateway bills
- * from it).  The serialization is owned by body.
- */
-static const char *
-upstream_body(const struct call_spec *sp, size_t *len)
-{
-	struct json_object	*so = NULL;
-
-	json_object_object_add(sp->body, "model",
-	    json_object_new_string(sp->model->upstream_model));
+	if (src == NULL && (src = jsonx_to_string(sp->body, &len)) == NULL)
+		return VN_ENOMEM;
+	out->max = len + 65536;
+	buf_init(&model, 4 * strlen(sp->model->upstream_model) + 8);
+	buf_init(&opts, 65536);
+	if ((rc = buf_add_json_string(&model, sp->model->upstream_model,
+	    strlen(sp->model->upstream_model))) != VN_OK)
+		goto out;
+	e[ne++] = (struct jsonedit){ "model", model.data, model.len, 1 };
 	if (sp->stream) {
-		if (!json_object_object_get_ex(sp->body, "stream_options",
-		    &so) || !json_object_is_type(so, json_type_object)) {
-			so = json_object_new_object();
-			json_object_object_add(sp->body, "stream_options", so);
-		}
-		json_object_object_add(so, "include_usage",
-		    json_object_new_boolean(1));
+		if (jscan_member(src, len, "stream_options", &so) &&
+		    so.p[0] == '{')
+			rc = jsonedit_apply(so.p, so.n, &usage, 1, &opts);
+		else
+			rc = jsonedit_apply("{}", 2, &usage, 1, &opts);
+		if (rc != VN_OK)
+			goto out;
+		e[ne++] = (struct jsonedit){ "stream_options", opts.data,
+		    opts.len, 1 };
 	}
-	return jsonx_to_string(sp->body, len);
+	for (i = 0; i < VN_NELEM(routing_fields); i++)
+		e[ne++] = (struct jsonedit){ routing_fields[i], NULL, 0, 0 };
+	rc = jsonedit_apply(src, len, e, ne, out);
+out:
+	buf_free(&model);
+	buf_free(&opts);
+	return rc;
 }
 
 /*
@@ -149,17 +164,16 @@ static int
 answer_ok(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 {
 	struct json_object	*u = NULL;
+	struct jscan_span	 v;
 	struct fault		 ignore;
-	const char		*v;
-	size_t			 vlen;
 
-	if (rl->body.len == 0 || !jsonx_valid(rl->body.data, rl->body.len,
+	if (rl->body.len == 0 || !jscan_valid(rl->body.data, rl->body.len,
 	    (int)c->cfg->max_json_depth * 2) ||
-	    !jsonx_member(rl->body.data, rl->body.len, sp->expect, &v, &vlen))
+	    !jscan_member(rl->body.data, rl->body.len, sp->expect, &v))
 		return 0;
 	memset(&ignore, 0, sizeof(ignore));
-	if (jsonx_member(rl->body.data, rl->body.len, "usage", &v, &vlen) &&
-	    jsonx_parse(v, vlen, 8, &u, &ignore) == VN_OK) {
+	if (jscan_member(rl->body.data, rl->body.len, "usage", &v) &&
+	    v.p[0] == '{' && jsonx_parse(v.p, v.n, 8, &u, &ignore) == VN_OK) {
 		usage_from_json(u, &rl->prompt, &rl->completion, &rl->cached);
 		rl->have_usage = 1;
 		json_object_put(u);
@@ -297,20 +311,26 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 	struct upstream_res	 res;
 	struct failover_plan	 plan;
 	struct tally		 t;
-	const char		*body, *used = NULL;
-	size_t			 body_len = 0, i;
+	struct buf		 body;
+	const char		*used = NULL;
+	size_t			 i;
 	enum outcome		 out = OUT_RETRY;
 	enum vn_err		 rc;
 	int			 status;
 
 	memset(&t, 0, sizeof(t));
 	failover_plan(c->cfg, sp->model, &plan);
-	if ((body = upstream_body(sp, &body_len)) == NULL)
-		return VN_ENOMEM;
+	buf_init(&body, 0);
+	if ((rc = upstream_body(sp, &body)) != VN_OK) {
+		buf_free(&body);
+		return rc == VN_ENOMEM ? rc : fault_set(&c->fault, VN_EINVAL,
+		    NULL, NULL, "The request body could not be prepared for "
+		    "the upstream.");
+	}
 	memset(&ureq, 0, sizeof(ureq));
 	ureq.path = sp->path;
-	ureq.body = body;
-	ureq.body_len = body_len;
+	ureq.body = body.data;
+	ureq.body_len = body.len;
 	ureq.stream = sp->stream;
 	ureq.request_id = c->id;
 	ureq.on_data = relay_on_data;
@@ -336,7 +356,7 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 			reply_pump_end(c);
 		if (rc != VN_OK) {
 			fault_set(&c->fault, rc, NULL, NULL,
-			    "The gateway could not " "call the upstream.");
+			    "The gateway could not call the upstream.");
 			out = OUT_FINAL;
 			break;
 		}
@@ -354,7 +374,8 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 	else
 		status = c->fault.status != 0 ? c->fault.status :
 		    fault_err_status(c->fault.err);
-	ledger(c, rl, sp, used, status, body_len);
+	ledger(c, rl, sp, used, status, body.len);
+	buf_free(&body);
 	if (out != OUT_SUCCESS)
 		return c->fault.err != VN_OK ? c->fault.err : VN_EUPSTREAM;
 	if (sp->stream)

@@ -73,6 +73,8 @@ static const struct opt server_opts[] = {
 	{ "base_path", OPT_BASEPATH, SRV(base_path), 0, 0, "" },
 	{ "max_body", OPT_SIZE, SRV(max_body), 1024, 1LL << 31, "16m" },
 	{ "max_json_depth", OPT_INT, SRV(max_json_depth), 4, 1000, "64" },
+	{ "max_json_memory", OPT_SIZE, SRV(max_json_memory), 65536,
+	    1LL << 32, "32m" },
 	{ "max_upload", OPT_SIZE, SRV(max_upload), 1024, 1LL << 40, "512m" },
 	{ "max_batch_upload", OPT_SIZE, SRV(max_batch_upload), 1024,
 	    1LL << 40, "200m" },

@@ -85,8 +85,8 @@ serve(struct ctx *c, const struct dispatch_env *env,
 		if ((rc = ctx_read_body(c, c->cfg->max_body)) != VN_OK)
 			return rc;
 		if ((rc = jsonx_object(c->body.data != NULL ? c->body.data :
-		    "", c->body.len, (int)c->cfg->max_json_depth, &c->json,
-		    &c->fault)) != VN_OK)
+		    "", c->body.len, (int)c->cfg->max_json_depth,
+		    c->cfg->max_json_memory, &c->json, &c->fault)) != VN_OK)
 			return rc;
 	}
 	return m.route->fn(c);

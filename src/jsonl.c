@@ -4,7 +4,7 @@
  * A line that lies whole inside one chunk is checked where it lies; only
  * a line cut by a chunk boundary is copied, into a buffer capped at the
  * line limit, so a 200 MB file costs one line of memory.  Each line is
- * checked by jsonx_valid() (strict syntax, UTF-8, depth; no allocation)
+ * checked by jscan_valid() (strict syntax, UTF-8, depth; no allocation)
  * before anything reads it, and its members are then found by a scan of
  * the validated text: no tree is built, so a large body costs nothing
  * more than its bytes.  Keys are compared after decoding, and the four
@@ -23,17 +23,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json.h>
 #include <sodium.h>
 
 #include "buf.h"
 #include "fault.h"
 #include "jsonl.h"
-#include "jsonx.h"
+#include "jscan.h"
 
 #define SEEN_HASH	16
 #define SEEN_FIRST	1024	/* slots of a new set */
-#define KEY_DECODE_MAX	64	/* escaped keys longer are none of ours */
 
 struct seen_slot {
 	unsigned char	 h[SEEN_HASH];
@@ -53,21 +51,8 @@ static const char *const member_name[M__MAX] = {
 	"custom_id", "method", "url", "body"
 };
 
-struct span {
-	const char	*p;
-	size_t		 n;
-};
-
 static enum vn_err	 fail(struct jsonl *, enum vn_err, const char *code,
 			    size_t line, const char *fmt, ...) VN_PRINTF(5, 6);
-static size_t		 ws(const char *, size_t, size_t);
-static size_t		 skip_string(const char *, size_t, size_t);
-static size_t		 skip_value(const char *, size_t, size_t);
-static int		 member_next(const char *, size_t, size_t *,
-			    struct span *, struct span *);
-static int		 key_is(const struct span *, const char *);
-static int		 string_value(const struct span *, char *, size_t,
-			    size_t *);
 static enum vn_err	 seen_add(struct jsonl *, const char *, size_t,
 			    size_t *);
 static enum vn_err	 fields(struct jsonl *, const char *, size_t,
@@ -90,136 +75,6 @@ fail(struct jsonl *j, enum vn_err err, const char *code, size_t line,
 	vsnprintf(j->errmsg, sizeof(j->errmsg), fmt, ap);
 	va_end(ap);
 	return j->err;
-}
-
-static size_t
-ws(const char *s, size_t i, size_t n)
-{
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-	    s[i] == '\r'))
-		i++;
-	return i;
-}
-
-/* In valid JSON: the offset after the string opening at s[i]. */
-static size_t
-skip_string(const char *s, size_t i, size_t n)
-{
-	for (i++; i < n && s[i] != '"'; i++)
-		if (s[i] == '\\')
-			i++;
-	return i < n ? i + 1 : n;
-}
-
-/* In valid JSON: the offset after the value starting at s[i]. */
-static size_t
-skip_value(const char *s, size_t i, size_t n)
-{
-	size_t	 depth = 0;
-
-	if (i < n && s[i] == '"')
-		return skip_string(s, i, n);
-	if (i < n && s[i] != '{' && s[i] != '[') {
-		/* A number or a literal: up to the next delimiter. */
-		while (i < n && strchr(",}] \t\r\n", s[i]) == NULL)
-			i++;
-		return i;
-	}
-	for (; i < n; i++) {
-		if (s[i] == '"')
-			i = skip_string(s, i, n) - 1;
-		else if (s[i] == '{' || s[i] == '[')
-			depth++;
-		else if ((s[i] == '}' || s[i] == ']') && --depth == 0)
-			return i + 1;
-	}
-	return n;
-}
-
-/*
- * The next member of the validated JSON object s[0..n), *i being where
- * the scan stands (0 to start).  Sets the key's span (quotes included)
- * and the value's.  Returns 0 after the last member.
- */
-static int
-member_next(const char *s, size_t n, size_t *i, struct span *k,
-    struct span *v)
-{
-	size_t	 p = ws(s, *i, n), e;
-
-	if (p < n && (s[p] == '{' || s[p] == ','))
-		p = ws(s, p + 1, n);
-	if (p >= n || s[p] != '"')
-		return 0;
-	e = skip_string(s, p, n);
-	k->p = s + p;
-	k->n = e - p;
-	p = ws(s, e, n);
-	p = ws(s, p + 1, n);		/* past the ':' */
-	e = skip_value(s, p, n);
-	v->p = s + p;
-	v->n = e - p;
-	*i = ws(s, e, n);
-	return 1;
-}
-
-/*
- * Does the key span (a valid JSON string, quotes included) decode to
- * name?  Unescaped keys are compared as they are; escaped ones are
- * decoded, unless too long to be any name we look for.
- */
-static int
-key_is(const struct span *k, const char *name)
-{
-	char	 buf[KEY_DECODE_MAX + 1];
-	size_t	 len;
-
-	if (memchr(k->p, '\\', k->n) == NULL)
-		return k->n - 2 == strlen(name) &&
-		    memcmp(k->p + 1, name, k->n - 2) == 0;
-	if (k->n > KEY_DECODE_MAX)
-		return 0;
-	return string_value(k, buf, sizeof(buf), &len) == 1 &&
-	    len == strlen(name) && memcmp(buf, name, len) == 0;
-}
-
-/*
- * Decode the JSON value v into out (NUL-terminated).  Returns 1 on
- * success, 0 if v is not a string, -1 if it holds a NUL or does not
- * fit in outsz.  The unescaped case, by far the usual one, is a copy;
- * escapes go through json-c, on a value already known valid.
- */
-static int
-string_value(const struct span *v, char *out, size_t outsz, size_t *len)
-{
-	struct json_object	*o = NULL;
-	struct fault		 f;
-	const char		*s;
-	int			 rc = -1;
-
-	if (v->n < 2 || v->p[0] != '"')
-		return 0;
-	if (memchr(v->p, '\\', v->n) == NULL) {
-		if (v->n - 2 >= outsz)
-			return -1;
-		memcpy(out, v->p + 1, v->n - 2);
-		out[v->n - 2] = '\0';
-		*len = v->n - 2;
-		return 1;
-	}
-	if (jsonx_parse(v->p, v->n, 1, &o, &f) != VN_OK ||
-	    !json_object_is_type(o, json_type_string))
-		goto out;
-	s = json_object_get_string(o);
-	*len = (size_t)json_object_get_string_len(o);
-	if (*len >= outsz || memchr(s, '\0', *len) != NULL)
-		goto out;
-	memcpy(out, s, *len + 1);
-	rc = 1;
-out:
-	if (o != NULL)
-		json_object_put(o);
-	return rc;
 }
 
 /*
@@ -292,16 +147,16 @@ seen_add(struct jsonl *j, const char *id, size_t n, size_t *first)
 static enum vn_err
 fields(struct jsonl *j, const char *s, size_t n, struct jsonl_line *l)
 {
-	struct span	 k, v, m[M__MAX], model = { NULL, 0 };
-	struct span	 stream = { NULL, 0 };
+	struct jscan_span	 k, v, m[M__MAX], model = { NULL, 0 };
+	struct jscan_span	 stream = { NULL, 0 };
 	size_t		 i = 0, len, no = j->lineno;
 	char		 method[8];
 	int		 e, ism;
 
 	memset(m, 0, sizeof(m));
-	while (member_next(s, n, &i, &k, &v))
+	while (jscan_member_next(s, n, &i, &k, &v))
 		for (e = 0; e < M__MAX; e++) {
-			if (!key_is(&k, member_name[e]))
+			if (!jscan_key_is(&k, member_name[e]))
 				continue;
 			if (m[e].p != NULL)
 				return fail(j, VN_EINVAL, "duplicate_key", no,
@@ -312,18 +167,18 @@ fields(struct jsonl *j, const char *s, size_t n, struct jsonl_line *l)
 	if (m[M_CUSTOM_ID].p == NULL)
 		return fail(j, VN_EINVAL, "missing_custom_id", no,
 		    "Line %zu has no 'custom_id'.", no);
-	if (string_value(&m[M_CUSTOM_ID], j->custom_id, sizeof(j->custom_id),
+	if (jscan_string(&m[M_CUSTOM_ID], j->custom_id, sizeof(j->custom_id),
 	    &len) != 1 || len == 0)
 		return fail(j, VN_EINVAL, "invalid_custom_id", no,
 		    "Line %zu: 'custom_id' must be a non-empty string of at "
 		    "most %d bytes.", no, JSONL_MAX_CUSTOM_ID);
 	if (m[M_METHOD].p == NULL ||
-	    string_value(&m[M_METHOD], method, sizeof(method), &len) != 1 ||
+	    jscan_string(&m[M_METHOD], method, sizeof(method), &len) != 1 ||
 	    strcmp(method, "POST") != 0)
 		return fail(j, VN_EINVAL, "invalid_method", no,
 		    "Line %zu: 'method' must be \"POST\".", no);
 	if (m[M_URL].p == NULL ||
-	    string_value(&m[M_URL], j->url, sizeof(j->url), &len) != 1 ||
+	    jscan_string(&m[M_URL], j->url, sizeof(j->url), &len) != 1 ||
 	    strncmp(j->url, "/v1/", 4) != 0 || j->url[4] == '\0')
 		return fail(j, VN_EINVAL, "invalid_url", no,
 		    "Line %zu: 'url' must be an endpoint path such as "
@@ -333,8 +188,9 @@ fields(struct jsonl *j, const char *s, size_t n, struct jsonl_line *l)
 		    "Line %zu: 'body' must be a JSON object.", no);
 
 	i = 0;
-	while (member_next(m[M_BODY].p, m[M_BODY].n, &i, &k, &v)) {
-		if ((ism = key_is(&k, "model")) == 0 && !key_is(&k, "stream"))
+	while (jscan_member_next(m[M_BODY].p, m[M_BODY].n, &i, &k, &v)) {
+		if ((ism = jscan_key_is(&k, "model")) == 0 &&
+		    !jscan_key_is(&k, "stream"))
 			continue;
 		if ((ism ? model.p : stream.p) != NULL)
 			return fail(j, VN_EINVAL, "duplicate_key", no,
@@ -342,7 +198,7 @@ fields(struct jsonl *j, const char *s, size_t n, struct jsonl_line *l)
 			    ism ? "model" : "stream");
 		*(ism ? &model : &stream) = v;
 	}
-	if (model.p != NULL && string_value(&model, j->model,
+	if (model.p != NULL && jscan_string(&model, j->model,
 	    sizeof(j->model), &len) != 1)
 		return fail(j, VN_EINVAL, "invalid_model", no,
 		    "Line %zu: 'body.model' must be a string of at most %d "
@@ -385,17 +241,17 @@ check_line(struct jsonl *j, const char *s, size_t n)
 		n -= 3;
 		l.offset += 3;
 	}
-	if (ws(s, 0, n) == n)
+	if (jscan_space(s, 0, n) == n)
 		return VN_OK;
 	if (++j->nreq > j->lim.max_lines)
 		return fail(j, VN_ETOOBIG, "too_many_lines", no,
 		    "The file has more than %zu requests (line %zu).",
 		    j->lim.max_lines, no);
-	if (!jsonx_valid(s, n, j->lim.max_depth))
+	if (!jscan_valid(s, n, j->lim.max_depth))
 		return fail(j, VN_EINVAL, "invalid_json", no,
 		    "Line %zu is not valid JSON (or is nested deeper than %d "
 		    "levels).", no, j->lim.max_depth);
-	if (s[ws(s, 0, n)] != '{')
+	if (s[jscan_space(s, 0, n)] != '{')
 		return fail(j, VN_EINVAL, "invalid_json_line", no,
 		    "Line %zu is not a JSON object.", no);
 	if ((rc = fields(j, s, n, &l)) != VN_OK)

@@ -13,6 +13,7 @@
 #include <json.h>
 
 #include "fault.h"
+#include "jscan.h"
 #include "jsonx.h"
 
 /* "ctx.key" or "key": the name the API reports in "param". */
@@ -41,376 +42,45 @@ jsonx_type_name(struct json_object *o)
 }
 
 /*
- * Strict RFC 8259 syntax check, run before json-c sees the bytes: json-c
- * accepts single-quoted keys, NaN, Infinity and lone surrogates even in
- * its strict mode, and a gateway that re-serializes a body must not
- * forward any of them.  One linear pass, an explicit stack bounded by
- * depth, no allocation.  Returns 0 and the offset of the first bad byte
- * in *bad, or 1 when the input is one valid JSON text.
- */
-#define JV_MAX_DEPTH	1024
-
-static size_t
-jv_space(const char *s, size_t i, size_t n)
-{
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-	    s[i] == '\r'))
-		i++;
-	return i;
-}
-
-static int
-jv_hex4(const char *s, size_t i, size_t n, unsigned *out)
-{
-	unsigned	 v = 0;
-	size_t		 k;
-	int		 c;
-
-	if (n - i < 4)
-		return 0;
-	for (k = 0; k < 4; k++) {
-		c = (unsigned char)s[i + k];
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return 0;
-	}
-	*out = v;
-	return 1;
-}
-
-/* A string starting at s[i] == '"'; returns the offset after it or 0. */
-static size_t
-jv_string(const char *s, size_t i, size_t n)
-{
-	unsigned	 u, lo;
-	unsigned char	 c;
-	size_t		 len, k;
-
-	for (i++; i < n; ) {
-		c = (unsigned char)s[i];
-		if (c == '"')
-			return i + 1;
-		if (c < 0x20)
-			return 0;
-		if (c == '\\') {
-			if (++i >= n)
-				return 0;
-			switch (s[i]) {
-			case '"': case '\\': case '/': case 'b': case 'f':
-			case 'n': case 'r': case 't':
-				i++;
-				continue;
-			case 'u':
-				if (!jv_hex4(s, i + 1, n, &u))
-					return 0;
-				i += 5;
-				if (u >= 0xdc00 && u <= 0xdfff)
-					return 0;	/* lone low surrogate */
-				if (u >= 0xd800 && u <= 0xdbff) {
-					if (n - i < 6 || s[i] != '\\' ||
-					    s[i + 1] != 'u' ||
-					    !jv_hex4(s, i + 2, n, &lo) ||
-					    lo < 0xdc00 || lo > 0xdfff)
-						return 0;
-					i += 6;
-				}
-				continue;
-			default:
-				return 0;
-			}
-		}
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		/* UTF-8: no overlongs, no surrogates, nothing past U+10FFFF. */
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4;
-		else
-			return 0;
-		if (n - i < len)
-			return 0;
-		for (k = 1; k < len; k++)
-			if (((unsigned char)s[i + k] & 0xc0) != 0x80)
-				return 0;
-		if ((c == 0xe0 && (unsigned char)s[i + 1] < 0xa0) ||
-		    (c == 0xed && (unsigned char)s[i + 1] > 0x9f) ||
-		    (c == 0xf0 && (unsigned char)s[i + 1] < 0x90) ||
-		    (c == 0xf4 && (unsigned char)s[i + 1] > 0x8f))
-			return 0;
-		i += len;
-	}
-	return 0;
-}
-
-/* A number at s[i]; returns the offset after it or 0. */
-static size_t
-jv_number(const char *s, size_t i, size_t n)
-{
-	size_t	 start;
-
-	if (i < n && s[i] == '-')
-		i++;
-	if (i >= n)
-		return 0;
-	if (s[i] == '0')
-		i++;
-	else if (s[i] >= '1' && s[i] <= '9')
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-	else
-		return 0;
-	if (i < n && s[i] == '.') {
-		start = ++i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == start)
-			return 0;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		start = i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == start)
-			return 0;
-	}
-	return i;
-}
-
-static int
-jv_validate(const char *s, size_t n, int depth, size_t *bad, int *too_deep)
-{
-	char	 stack[JV_MAX_DEPTH];	/* '{' or '[' per open level */
-	int	 top = 0;
-	size_t	 i = 0, next;
-	int	 want_value = 1;	/* else: want ',' or a closer */
-
-	*too_deep = 0;
-	if (depth > JV_MAX_DEPTH)
-		depth = JV_MAX_DEPTH;
-	for (;;) {
-		i = jv_space(s, i, n);
-		if (i >= n)
-			break;
-		if (want_value) {
-			switch (s[i]) {
-			case '{':
-			case '[':
-				if (top >= depth) {
-					*too_deep = 1;
-					goto fail;
-				}
-				stack[top++] = s[i];
-				i = jv_space(s, i + 1, n);
-				if (i < n && (s[i] == (stack[top - 1] == '{' ?
-				    '}' : ']'))) {
-					top--;
-					i++;
-					want_value = 0;
-					break;
-				}
-				if (stack[top - 1] == '{') {
-					if (i >= n || s[i] != '"')
-						goto fail;
-					goto key;
-				}
-				continue;
-			case '"':
-				if ((next = jv_string(s, i, n)) == 0)
-					goto fail;
-				i = next;
-				want_value = 0;
-				break;
-			case 't':
-			case 'f':
-			case 'n':
-				next = s[i] == 'f' ? 5 : 4;
-				if (n - i < next || memcmp(s + i, s[i] == 't' ?
-				    "true" : s[i] == 'f' ? "false" : "null",
-				    next) != 0)
-					goto fail;
-				i += next;
-				want_value = 0;
-				break;
-			default:
-				if ((next = jv_number(s, i, n)) == 0)
-					goto fail;
-				i = next;
-				want_value = 0;
-				break;
-			}
-			if (top == 0)
-				break;
-			continue;
-		}
-		/* After a value inside a container. */
-		if (top == 0)
-			goto fail;
-		if (s[i] == (stack[top - 1] == '{' ? '}' : ']')) {
-			top--;
-			i++;
-			if (top == 0)
-				break;
-			continue;
-		}
-		if (s[i] != ',')
-			goto fail;
-		i = jv_space(s, i + 1, n);
-		if (stack[top - 1] == '[') {
-			want_value = 1;
-			continue;
-		}
-		if (i >= n || s[i] != '"')
-			goto fail;
-key:
-		if ((next = jv_string(s, i, n)) == 0)
-			goto fail;
-		i = jv_space(s, next, n);
-		if (i >= n || s[i] != ':')
-			goto fail;
-		i++;
-		want_value = 1;
-	}
-	i = jv_space(s, i, n);
-	if (top == 0 && !want_value && i == n)
-		return 1;
-fail:
-	*bad = i;
-	return 0;
-}
-
-/*
- * The end of the JSON value starting at s[i], in a text already known
- * to be valid: strings are skipped whole, brackets counted.  Pure.
- */
-static size_t
-jv_skip(const char *s, size_t i, size_t n)
-{
-	size_t	 depth = 0;
-
-	for (; i < n; i++) {
-		switch (s[i]) {
-		case '"':
-			for (i++; i < n && s[i] != '"'; i++)
-				if (s[i] == '\\')
-					i++;
-			if (depth == 0)
-				return i + 1;
-			break;
-		case '{':
-		case '[':
-			depth++;
-			break;
-		case '}':
-		case ']':
-			if (depth == 0)
-				return i;	/* the end of the enclosing one */
-			if (--depth == 0)
-				return i + 1;
-			break;
-		case ',':
-			if (depth == 0)
-				return i;
-			break;
-		default:
-			break;
-		}
-	}
-	return n;
-}
-
-/*
- * Find the top-level member key of the JSON object s (n bytes, already
- * validated) and give the span of its value.  Returns 1 if found.  The
- * key must not need escapes.  Pure: lets a caller read one member of a
- * large answer without building the whole tree.
- */
-int
-jsonx_member(const char *s, size_t n, const char *key, const char **val,
-    size_t *vlen)
-{
-	size_t	 i, klen = strlen(key), kstart, kend, end;
-
-	i = jv_space(s, 0, n);
-	if (i >= n || s[i] != '{')
-		return 0;
-	for (i = jv_space(s, i + 1, n); i < n && s[i] == '"'; ) {
-		kstart = i + 1;
-		if ((kend = jv_string(s, i, n)) == 0)
-			return 0;
-		/* kend is past the closing quote: the key is kstart..kend-1 */
-		i = jv_space(s, kend, n);
-		if (i >= n || s[i] != ':')
-			return 0;
-		i = jv_space(s, i + 1, n);
-		end = jv_skip(s, i, n);
-		if (kend - 1 - kstart == klen &&
-		    memcmp(s + kstart, key, klen) == 0) {
-			*val = s + i;
-			*vlen = end - i;
-			while (*vlen > 0 && strchr(" \t\r\n", (*val)[*vlen - 1]))
-				(*vlen)--;
-			return *vlen > 0;
-		}
-		i = jv_space(s, end, n);
-		if (i < n && s[i] == ',')
-			i = jv_space(s, i + 1, n);
-	}
-	return 0;
-}
-
-/* 1 if s is one valid JSON text no deeper than depth.  Pure. */
-int
-jsonx_valid(const char *s, size_t len, int depth)
-{
-	size_t	 bad;
-	int	 deep;
-
-	return jv_validate(s, len, depth, &bad, &deep);
-}
-
-/*
- * Parse len bytes as one JSON value, at most depth levels deep.  Only
- * whitespace may follow the value.  On success *out is the caller's
- * (json_object_put).  VN_EJSON with a message otherwise.
+ * Parse len bytes as one JSON value, at most depth levels deep, whose
+ * tree would cost json-c at most max_cost bytes (jscan.h; 0: the
+ * default cap, JSONX_MAX_COST).  Only whitespace may follow the value.
+ * On success *out is the caller's (json_object_put).  VN_EJSON, or
+ * VN_ETOOBIG over the cost, with a message otherwise.
  */
 enum vn_err
-jsonx_parse(const char *s, size_t len, int depth, struct json_object **out,
-    struct fault *f)
+jsonx_parse_capped(const char *s, size_t len, int depth, size_t max_cost,
+    struct json_object **out, struct fault *f)
 {
 	struct json_tokener	*tok = NULL;
 	struct json_object	*o = NULL;
 	enum json_tokener_error	 jerr;
-	size_t			 end = 0;
-	int			 deep = 0;
+	struct jscan_result	 scan;
 	enum vn_err		 rc = VN_EJSON;
 
 	*out = NULL;
 	if (len > (size_t)INT32_MAX)
 		return fault_set(f, VN_ETOOBIG, NULL, NULL,
 		    "The JSON body is too large.");
-	if (!jv_validate(s, len, depth, &end, &deep)) {
-		if (deep)
-			return fault_set(f, VN_EJSON, NULL, NULL, "We could "
-			    "not parse the JSON body of your request: it is "
-			    "nested deeper than %d levels.", depth);
+	switch (jscan_check(s, len, depth, max_cost > 0 ? max_cost :
+	    JSONX_MAX_COST, &scan)) {
+	case JSCAN_OK:
+		break;
+	case JSCAN_DEPTH:
+		return fault_set(f, VN_EJSON, NULL, NULL, "We could not parse "
+		    "the JSON body of your request: it is nested deeper than "
+		    "%d levels.", depth);
+	case JSCAN_COST:
+		return fault_set(f, VN_ETOOBIG, NULL, "request_too_large",
+		    "The JSON body has too many values to process: its %zu "
+		    "bytes would take more than %zu MiB of memory (%zu values "
+		    "by byte %zu).", len, (max_cost > 0 ? max_cost :
+		    JSONX_MAX_COST) >> 20, scan.values, scan.bad);
+	default:
 		return fault_set(f, VN_EJSON, NULL, NULL, "We could not parse "
 		    "the JSON body of your request: %s at byte %zu. The API "
-		    "expects a JSON payload.", end >= len ? "it ends early" :
-		    "invalid JSON", end);
+		    "expects a JSON payload.", scan.bad >= len ?
+		    "it ends early" : "invalid JSON", scan.bad);
 	}
 	if ((tok = json_tokener_new_ex(depth)) == NULL)
 		return fault_set(f, VN_ENOMEM, NULL, NULL, "%s",
@@ -446,14 +116,23 @@ out:
 	return rc;
 }
 
-/* As jsonx_parse(), and the value must be an object. */
+/* jsonx_parse_capped() with the default cost cap. */
 enum vn_err
-jsonx_object(const char *s, size_t len, int depth, struct json_object **out,
+jsonx_parse(const char *s, size_t len, int depth, struct json_object **out,
     struct fault *f)
+{
+	return jsonx_parse_capped(s, len, depth, 0, out, f);
+}
+
+/* As jsonx_parse_capped(), and the value must be an object. */
+enum vn_err
+jsonx_object(const char *s, size_t len, int depth, size_t max_cost,
+    struct json_object **out, struct fault *f)
 {
 	enum vn_err	 rc;
 
-	if ((rc = jsonx_parse(s, len, depth, out, f)) != VN_OK)
+	if ((rc = jsonx_parse_capped(s, len, depth, max_cost, out, f)) !=
+	    VN_OK)
 		return rc;
 	if (!json_object_is_type(*out, json_type_object)) {
 		fault_set(f, VN_EINVAL, NULL, "invalid_type",

@@ -25,6 +25,7 @@
 #include "cfg.h"
 #include "clock.h"
 #include "ctx.h"
+#include "jscan.h"
 #include "jsonx.h"
 #include "log.h"
 #include "relay.h"
@@ -95,40 +96,86 @@ begin(struct relay *rl)
 	return VN_OK;
 }
 
-/*
- * Find `key` followed by optional spaces, a colon and optional spaces
- * in s; return where the value starts, or NULL.  A byte scan: chunks
- * are small and this runs for every one.
- */
-static const char *
-value_of(const char *s, size_t n, const char *key)
-{
-	size_t		 klen = strlen(key);
-	const char	*p = s, *end = s + n, *v;
+/* What the relay needs of one chunk, found by one walk of it. */
+struct facts {
+	int			 error;		/* an "error" object ... */
+	int			 choices;	/* ... and no "choices" */
+	int			 no_choices;	/* "choices" absent or [] */
+	struct jscan_span	 usage;		/* an object, or p NULL */
+	size_t			 cut, cutlen;	/* `,"usage":null`, if any */
+	int			 finish;	/* a choice has finished */
+	int			 delta;		/* a choice carries output */
+};
 
-	while (p < end && (p = memmem(p, (size_t)(end - p), key, klen)) !=
-	    NULL) {
-		v = p + klen;
-		while (v < end && (*v == ' ' || *v == '\t'))
-			v++;
-		if (v < end && *v == ':') {
-			for (v++; v < end && (*v == ' ' || *v == '\t'); v++)
-				;
-			return v < end ? v : NULL;
-		}
-		p += klen;
+/* Does a choice finish, and does its delta carry content or a call? */
+static void
+choice_facts(const struct jscan_span *ch, struct facts *f)
+{
+	struct jscan_span	 k, v, dk, dv;
+	size_t			 i = 0, j;
+
+	while (jscan_member_next(ch->p, ch->n, &i, &k, &v)) {
+		if (jscan_key_is(&k, "finish_reason") && v.p[0] == '"')
+			f->finish = 1;
+		else if (jscan_key_is(&k, "delta") && v.p[0] == '{')
+			for (j = 0; jscan_member_next(v.p, v.n, &j, &dk, &dv);)
+				if (jscan_key_is(&dk, "content") ||
+				    jscan_key_is(&dk, "tool_calls") ||
+				    jscan_key_is(&dk, "function_call"))
+					f->delta = 1;
 	}
-	return NULL;
 }
 
-/* Write the data event, minus `,"usage":null` when it was not asked. */
-static enum vn_err
-forward(struct relay *rl, const char *s, size_t n)
+/*
+ * Walk the valid chunk s: its top-level error, usage and choices, and
+ * where a `"usage":null` member lies, with the comma that goes with it.
+ */
+static void
+chunk_facts(const char *s, size_t n, struct facts *f)
 {
-	static const char	 nullusage[] = ",\"usage\":null";
-	const char		*cut;
-	struct buf		 b;
-	enum vn_err		 rc;
+	struct jscan_span	 k, v, ch;
+	size_t			 i = 0, j, prev_end = 0, start;
+	int			 first = 1;
+
+	memset(f, 0, sizeof(*f));
+	f->no_choices = 1;
+	while (jscan_member_next(s, n, &i, &k, &v)) {
+		start = (size_t)(k.p - s);
+		if (jscan_key_is(&k, "error") && v.p[0] == '{')
+			f->error = 1;
+		else if (jscan_key_is(&k, "choices")) {
+			f->choices = 1;
+			for (j = 0; jscan_element_next(v.p, v.n, &j, &ch);) {
+				f->no_choices = 0;
+				if (ch.p[0] == '{')
+					choice_facts(&ch, f);
+			}
+		} else if (jscan_key_is(&k, "usage")) {
+			if (v.p[0] == '{')
+				f->usage = v;
+			else if (v.n == 4 && memcmp(v.p, "null", 4) == 0) {
+				/* With the comma before it, or after it. */
+				f->cut = first ? start : prev_end;
+				f->cutlen = first ? (i < n && s[i] == ',' ?
+				    jscan_space(s, i + 1, n) : i) - start :
+				    (size_t)(v.p + v.n - s) - prev_end;
+			}
+		}
+		prev_end = (size_t)(v.p + v.n - s);
+		first = 0;
+	}
+}
+
+/*
+ * Write the data event (a valid chunk; f its facts, or NULL), minus
+ * `"usage":null` when the client did not ask for usage.
+ */
+static enum vn_err
+forward(struct relay *rl, const char *s, size_t n, const struct facts *f)
+{
+	struct facts	 mine;
+	struct buf	 b;
+	enum vn_err	 rc;
 
 	if ((rc = begin(rl)) != VN_OK)
 		return rc;
@@ -136,13 +183,16 @@ forward(struct relay *rl, const char *s, size_t n)
 	rl->last_write_ms = clock_ms();
 	if (rl->sink != NULL)
 		return rl->sink->chunk(rl->sink->arg, s, n);
-	if (rl->client_usage || (cut = memmem(s, n, nullusage,
-	    sizeof(nullusage) - 1)) == NULL)
+	if (f == NULL && !rl->client_usage) {
+		chunk_facts(s, n, &mine);
+		f = &mine;
+	}
+	if (rl->client_usage || f->cutlen == 0)
 		return reply_sse_data(rl->c, s, n);
 	buf_init(&b, n);
-	if ((rc = buf_add(&b, s, (size_t)(cut - s))) == VN_OK)
-		rc = buf_add(&b, cut + sizeof(nullusage) - 1,
-		    n - (size_t)(cut - s) - (sizeof(nullusage) - 1));
+	if ((rc = buf_add(&b, s, f->cut)) == VN_OK)
+		rc = buf_add(&b, s + f->cut + f->cutlen, n - f->cut -
+		    f->cutlen);
 	if (rc == VN_OK)
 		rc = reply_sse_data(rl->c, b.data, b.len);
 	buf_free(&b);
@@ -157,17 +207,18 @@ enum vn_err
 relay_chunk(void *arg, const char *s, size_t n)
 {
 	struct relay		*rl = arg;
-	struct json_object	*o = NULL, *u;
-	const char		*v;
+	struct json_object	*u = NULL;
+	struct facts		 f;
+	struct fault		 ignore;
 	enum vn_err		 rc;
 
-	if (!jsonx_valid(s, n, RELAY_JSON_DEPTH)) {
+	if (!jscan_valid(s, n, RELAY_JSON_DEPTH) || s[jscan_space(s, 0,
+	    n)] != '{') {
 		rl->bad = 1;
 		return VN_EUPSTREAM;
 	}
-	v = value_of(s, n, "\"error\"");
-	if (v != NULL && *v == '{' && s[0] == '{' &&
-	    value_of(s, n, "\"choices\"") == NULL) {
+	chunk_facts(s, n, &f);
+	if (f.error && !f.choices) {
 		/*
 		 * The upstream failed in the stream.  Before any output the
 		 * call can still go elsewhere; after, the client hears it.
@@ -176,26 +227,23 @@ relay_chunk(void *arg, const char *s, size_t n)
 		if (!rl->forwarded)
 			return VN_EUPSTREAM;
 		rl->c->fault_sent = 1;
-		return forward(rl, s, n);
+		return forward(rl, s, n, NULL);
 	}
-	v = value_of(s, n, "\"usage\"");
-	if (v != NULL && *v == '{') {
-		if (jsonx_parse(s, n, RELAY_JSON_DEPTH, &o,
-		    &rl->c->fault) == VN_OK &&
-		    json_object_object_get_ex(o, "usage", &u)) {
+	if (f.usage.p != NULL) {
+		memset(&ignore, 0, sizeof(ignore));
+		if (jsonx_parse(f.usage.p, f.usage.n, RELAY_JSON_DEPTH, &u,
+		    &ignore) == VN_OK) {
 			usage_from_json(u, &rl->prompt, &rl->completion,
 			    &rl->cached);
 			rl->have_usage = 1;
 		}
-		json_object_put(o);
+		json_object_put(u);
 		buf_reset(&rl->usage_chunk);
 		/* Usage chunks carry no choices; any that do go on. */
-		v = value_of(s, n, "\"choices\"");
-		if (v == NULL || strncmp(v, "[]", 2) == 0)
+		if (f.no_choices)
 			return buf_add(&rl->usage_chunk, s, n);
 	}
-	v = value_of(s, n, "\"finish_reason\"");
-	if (v != NULL && *v == '"') {
+	if (f.finish) {
 		if ((rc = buf_add(&rl->held, s, n)) != VN_OK ||
 		    (rc = buf_addc(&rl->held, '\0')) != VN_OK) {
 			rl->bad = 1;
@@ -203,10 +251,9 @@ relay_chunk(void *arg, const char *s, size_t n)
 		}
 		return VN_OK;
 	}
-	if (value_of(s, n, "\"content\"") != NULL ||
-	    value_of(s, n, "\"arguments\"") != NULL)
+	if (f.delta)
 		rl->deltas++;
-	return forward(rl, s, n);
+	return forward(rl, s, n, &f);
 }
 
 static enum vn_err
@@ -303,12 +350,12 @@ relay_stream_finish(struct relay *rl)
 	for (p = rl->held.data, end = p + rl->held.len; p != NULL && p < end;
 	    p += len + 1) {
 		len = strlen(p);
-		if ((rc = forward(rl, p, len)) != VN_OK)
+		if ((rc = forward(rl, p, len, NULL)) != VN_OK)
 			return rc;
 	}
 	if ((rl->client_usage || rl->sink != NULL) &&
 	    rl->usage_chunk.len > 0 && (rc = forward(rl,
-	    rl->usage_chunk.data, rl->usage_chunk.len)) != VN_OK)
+	    rl->usage_chunk.data, rl->usage_chunk.len, NULL)) != VN_OK)
 		return rc;
 	if (rl->sink != NULL)
 		return rl->sink->end(rl->sink->arg);

@@ -19,6 +19,7 @@
 #include <json.h>
 
 #include "ids.h"
+#include "jscan.h"
 #include "jsonx.h"
 #include "respconv.h"
 #include "fault.h"
@@ -108,19 +109,19 @@ out:
 static enum vn_err
 watch(void *arg, const char *type, const char *json, size_t len)
 {
-	struct watch	*w = arg;
-	const char	*v;
-	size_t		 vlen, tlen = strlen(type);
-	char		 num[32];
+	struct watch		*w = arg;
+	struct jscan_span	 v;
+	size_t			 tlen = strlen(type);
+	char			 num[32];
 
-	if (strlen(json) != len || !jsonx_valid(json, len, 128) ||
-	    !jsonx_member(json, len, "type", &v, &vlen) ||
-	    vlen != tlen + 2 || memcmp(v + 1, type, tlen) != 0 ||
-	    !jsonx_member(json, len, "sequence_number", &v, &vlen) ||
-	    vlen >= sizeof(num))
+	if (strlen(json) != len || !jscan_valid(json, len, 128) ||
+	    !jscan_member(json, len, "type", &v) ||
+	    v.n != tlen + 2 || memcmp(v.p + 1, type, tlen) != 0 ||
+	    !jscan_member(json, len, "sequence_number", &v) ||
+	    v.n >= sizeof(num))
 		abort();
-	memcpy(num, v, vlen);
-	num[vlen] = '\0';
+	memcpy(num, v.p, v.n);
+	num[v.n] = '\0';
 	if (strtoll(num, NULL, 10) != w->n || w->terminal > 0)
 		abort();
 	if (strcmp(type, "response.completed") == 0 ||

@@ -446,6 +446,16 @@ is "$(mock_last "$OK_URL" 'r.headers.some((h) => h.value.includes(process.env.KE
 is "$(row "$RID" | cut -d'|' -f4-10)" "m-ok|ok|8|9|0|6600000|200" \
     "  ledger: client's model name, upstream ok, tokens, cost 8x150000 + 9x600000 pUSD"
 
+# Numbers json-c would clamp or rewrite, and escapes it would re-encode:
+# the upstream gets the client's bytes, but for the model.
+EXACT='{"model":"m-ok","messages":[{"role":"user","content":"caf\u00e9 \/ x"}],"seed":18446744073709551616,"n2":-0,"f":1.0,"g":1E400,"h":-9223372036854775809,"nested":{"big":123456789012345678901234567890}}'
+mock_reset "$OK_URL"
+chat "$EXACT"
+billed
+is "$HTTP_STATUS" 200 "a body with integers beyond 64 bits, -0, 1.0, 1E400: 200"
+is "$(mock_last "$OK_URL" 'r.body_text')" "${EXACT/\"m-ok\"/\"gpt-mock\"}" \
+    "  the upstream gets those bytes exactly, but for the model"
+
 mock_reset "$OK_URL"
 chat '{"model":"m-ok","messages":[{"role":"user","content":"stream this now"}],"stream":true,"mock":{"chunks":4}}'
 billed

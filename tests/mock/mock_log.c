@@ -2,7 +2,7 @@
  * mock_log.c: the request log and the /_mock/ endpoints.  The last
  * LOG_MAX requests (other than /_mock/ ones) are kept as received:
  * method, target, raw header block and body (the parsed JSON when it
- * parses), and rendered only when GET /_mock/requests asks.
+ * parses, and its bytes), and rendered only when GET /_mock/requests asks.
  */
 #include "config.h"
 
@@ -62,9 +62,9 @@ log_add(const struct req *q)
 	e->hdrs = xstrndup(q->hdrs, q->hdrslen);
 	if (q->json != NULL && q->bodylen <= LOG_JSON_MAX)
 		e->json = json_object_get(q->json);
-	else
-		e->raw = xstrndup(q->body, q->bodylen > LOG_BODY_MAX ?
-		    LOG_BODY_MAX : q->bodylen);
+	/* The bytes too: a parse would hide what json-c changes. */
+	e->raw = xstrndup(q->body, q->bodylen > LOG_BODY_MAX ?
+	    LOG_BODY_MAX : q->bodylen);
 }
 
 /* Forget every entry. */
@@ -119,6 +119,8 @@ log_requests(struct resp *r, struct req *q)
 		json_object_object_add(o, "headers", hs);
 		json_object_object_add(o, "body", e->json != NULL ?
 		    json_object_get(e->json) : json_object_new_string(e->raw));
+		json_object_object_add(o, "body_text",
+		    json_object_new_string(e->raw));
 		snprintf(num, sizeof(num), "%.3f", e->time);
 		json_object_object_add(o, "time",
 		    json_object_new_double_s(e->time, num));
