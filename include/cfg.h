@@ -70,6 +70,8 @@ struct cfg {
 	size_t		 max_body;	/* JSON request body cap */
 	long		 max_json_depth;
 	size_t		 max_json_memory;	/* a body's json-c tree */
+	size_t		 request_memory;	/* per worker process */
+	size_t		 max_context;	/* a conversation's stored items */
 	size_t		 max_upload;	/* file upload cap */
 	size_t		 max_batch_upload;
 	char		*files_accel;	/* X-Accel-Redirect prefix, or "" */

@@ -53,6 +53,7 @@ struct ctx {
 	size_t			 nparams;
 	struct buf		 body;
 	struct json_object	*json;		/* parsed body, if JSON */
+	size_t			 held;		/* taken from the budget */
 
 	/* the answer (reply.c) */
 	struct sink		*out;
@@ -80,6 +81,7 @@ void		 ctx_init(struct ctx *, const struct cfg *, struct sink *,
 		    const char *method, const char *path);
 void		 ctx_free(struct ctx *);
 enum vn_err	 ctx_read_body(struct ctx *, size_t max);
+enum vn_err	 ctx_hold(struct ctx *, size_t);
 long		 ctx_elapsed_ms(const struct ctx *);
 
 #endif /* CTX_H */

@@ -34,6 +34,7 @@ struct relay {
 	/* one attempt */
 	long		 status;	/* the upstream's HTTP status */
 	struct buf	 body;		/* a non-streamed 2xx answer */
+	size_t		 body_held;	/* its memory, taken */
 	struct buf	 errbody;	/* a non-2xx answer, capped */
 	struct sse_parser sse;
 	int		 done;		/* [DONE] seen */

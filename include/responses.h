@@ -42,6 +42,8 @@ struct responses_turn {
 
 enum vn_err	 responses_run(struct ctx *, struct responses_turn *);
 void		 responses_turn_free(struct responses_turn *);
+enum vn_err	 responses_history(struct ctx *, const char *prev,
+		    struct json_object **);
 void		 responses_row(struct respstore_new *, const struct ctx *,
 		    const struct responses_turn *);
 struct json_object *responses_object(const struct respstore_row *,

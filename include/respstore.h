@@ -70,9 +70,10 @@ enum vn_err	 respstore_get(struct db *, const char *ws, const char *id,
 		    struct respstore_row *);
 enum vn_err	 respstore_get_seq(struct db *, int64_t seq,
 		    struct respstore_row *);
+enum vn_err	 respstore_history_size(struct db *, const char *ws,
+		    const char *prev, size_t *bytes, struct fault *);
 enum vn_err	 respstore_history(struct db *, const char *ws,
-		    const char *prev, size_t max_bytes,
-		    struct json_object **, struct fault *);
+		    const char *prev, struct buf *);
 enum vn_err	 respstore_insert(struct db *, const struct respstore_new *,
 		    struct json_object *items, int64_t *seq);
 enum vn_err	 respstore_finish(struct db *, int64_t seq, const char *owner,

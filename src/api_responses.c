@@ -121,7 +121,6 @@ api_responses_create(struct ctx *c)
 	struct respconv_opts	 opts;
 	struct responses_turn	 run;
 	struct json_object	*items = NULL, *history = NULL;
-	struct db		*db;
 	char			*text = NULL;
 	enum vn_err		 rc;
 
@@ -148,18 +147,10 @@ api_responses_create(struct ctx *c)
 		    "access to it.", opts.model);
 	if ((rc = respconv_input_items(c->json, &items, &c->fault)) != VN_OK)
 		return rc;
-	if (opts.previous_response_id != NULL) {
-		if ((db = store_get(c->store)) == NULL) {
-			rc = VN_ESTORE;
-			goto out;
-		}
-		rc = respstore_history(db, c->who.workspace_id,
-		    opts.previous_response_id, c->cfg->max_upstream_response,
-		    &history, &c->fault);
-		store_put(c->store, db);
-		if (rc != VN_OK)
-			goto out;
-	}
+	if (opts.previous_response_id != NULL &&
+	    (rc = responses_history(c, opts.previous_response_id,
+	    &history)) != VN_OK)
+		goto out;
 	/* A copy: json-c rewrites its string each time it is asked. */
 	if ((text = strdup(jsonx_to_string(c->json, NULL))) == NULL) {
 		rc = VN_ENOMEM;

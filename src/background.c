@@ -144,44 +144,48 @@ background_run(const struct cfg *cfg, struct store *store, void **upstream,
 	struct ctx		 c;
 	struct json_object	*req = NULL, *history = NULL;
 	struct db		*db;
-	struct fault		 f;
+	int			 release = 0;
 	enum vn_err		 rc;
 
 	memset(&row, 0, sizeof(row));
-	memset(&f, 0, sizeof(f));
-	if ((db = store_get(store)) == NULL)
-		return VN_ESTORE;
+	capture_init(&k, cfg->max_upstream_response + 65536);
+	ctx_init(&c, cfg, &k.sink, "POST", "/v1/responses");
+	if ((db = store_get(store)) == NULL) {
+		rc = VN_ESTORE;
+		goto out;
+	}
 	rc = respstore_get_seq(db, seq, &row);
 	if (rc == VN_OK && !respstore_start(db, seq, owner))
 		rc = VN_ENOTFOUND;	/* cancelled, deleted or lost */
-	if (rc == VN_OK && row.previous_response_id[0] != '\0')
-		rc = respstore_history(db, row.workspace_id,
-		    row.previous_response_id, cfg->max_upstream_response,
-		    &history, &f);
 	store_put(store, db);
 	if (rc == VN_ENOTFOUND) {
-		respstore_row_free(&row);
-		return VN_OK;
-	}
-	if (rc == VN_OK && (jsonx_parse(row.request, strlen(row.request),
-	    REQUEST_DEPTH, &req, &f) != VN_OK ||
-	    respconv_check(req, &opts, &f) != VN_OK))
-		rc = VN_EINVAL;
-	if (rc != VN_OK) {
-		/* A request that no longer passes (a chain since deleted,
-		 * a config without its model) fails; the database retries. */
-		if (rc != VN_ESTORE && rc != VN_ENOMEM)
-			fail(store, seq, owner, "invalid_prompt", f.msg);
+		rc = VN_OK;
 		goto out;
 	}
-
-	capture_init(&k, cfg->max_upstream_response + 65536);
-	ctx_init(&c, cfg, &k.sink, "POST", "/v1/responses");
+	release = 1;
+	if (rc != VN_OK)
+		goto out;
 	c.store = store;
 	c.upstream = upstream;
 	snprintf(c.who.workspace_id, sizeof(c.who.workspace_id), "%s",
 	    row.workspace_id);
 	snprintf(c.who.key_id, sizeof(c.who.key_id), "%s", row.key_id);
+	if (row.previous_response_id[0] != '\0')
+		rc = responses_history(&c, row.previous_response_id,
+		    &history);
+	if (rc == VN_OK && (jsonx_parse(row.request, strlen(row.request),
+	    REQUEST_DEPTH, &req, &c.fault) != VN_OK ||
+	    respconv_check(req, &opts, &c.fault) != VN_OK))
+		rc = VN_EINVAL;
+	if (rc != VN_OK) {
+		/* A request that no longer passes (a chain since deleted,
+		 * a config without its model) fails; the database retries. */
+		if (rc != VN_ESTORE && rc != VN_ENOMEM && rc != VN_EUNAVAIL)
+			fail(store, seq, owner, c.fault.code != NULL &&
+			    strcmp(c.fault.code, "context_length_exceeded") ==
+			    0 ? c.fault.code : "invalid_prompt", c.fault.msg);
+		goto out;
+	}
 	memset(&w, 0, sizeof(w));
 	w.store = store;
 	w.seq = seq;
@@ -210,17 +214,17 @@ background_run(const struct cfg *cfg, struct store *store, void **upstream,
 		log_info("response %s: cancelled; upstream call aborted",
 		    row.id);
 	responses_turn_free(&run);
-	ctx_free(&c);
-	capture_free(&k);
 	rc = VN_OK;
 out:
-	if ((db = store_get(store)) != NULL) {
+	if (release && (db = store_get(store)) != NULL) {
 		(void)respstore_lease(db, seq, owner, 1);
 		store_put(store, db);
 	}
 	json_object_put(history);
 	json_object_put(req);
 	respstore_row_free(&row);
+	ctx_free(&c);
+	capture_free(&k);
 	return rc;
 }
 

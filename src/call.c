@@ -72,7 +72,7 @@ static const char *const routing_fields[] = {
  * spec has one; a body Venna made itself is serialized.
  */
 static enum vn_err
-upstream_body(const struct call_spec *sp, struct buf *out)
+upstream_body(struct ctx *c, const struct call_spec *sp, struct buf *out)
 {
 	struct jsonedit		 e[VN_NELEM(routing_fields) + 2];
 	struct jscan_span	 so;
@@ -87,6 +87,8 @@ upstream_body(const struct call_spec *sp, struct buf *out)
 	if (src == NULL && (src = jsonx_to_string(sp->body, &len)) == NULL)
 		return VN_ENOMEM;
 	out->max = len + 65536;
+	if ((rc = ctx_hold(c, out->max)) != VN_OK)
+		return rc;
 	buf_init(&model, 4 * strlen(sp->model->upstream_model) + 8);
 	buf_init(&opts, 65536);
 	if ((rc = buf_add_json_string(&model, sp->model->upstream_model,
@@ -194,6 +196,9 @@ judge(struct ctx *c, struct relay *rl, const struct call_spec *sp,
 		    "The client went away.");
 		return OUT_FINAL;
 	}
+	/* The answer outgrew the process's budget (the relay said why). */
+	if (res->fail == UP_ABORTED && res->cb_err == VN_EUNAVAIL)
+		return OUT_FINAL;
 	if (res->fail == UP_OK && res->status >= 200 && res->status <= 299 &&
 	    !rl->bad && !rl->upstream_error) {
 		if (sp->stream ? !relay_truncated(rl) : answer_ok(c, rl, sp))
@@ -321,11 +326,12 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 	memset(&t, 0, sizeof(t));
 	failover_plan(c->cfg, sp->model, &plan);
 	buf_init(&body, 0);
-	if ((rc = upstream_body(sp, &body)) != VN_OK) {
+	if ((rc = upstream_body(c, sp, &body)) != VN_OK) {
 		buf_free(&body);
-		return rc == VN_ENOMEM ? rc : fault_set(&c->fault, VN_EINVAL,
-		    NULL, NULL, "The request body could not be prepared for "
-		    "the upstream.");
+		if (rc == VN_ENOMEM || c->fault.err != VN_OK)
+			return rc;
+		return fault_set(&c->fault, VN_EINVAL, NULL, NULL, "The "
+		    "request body could not be prepared for the upstream.");
 	}
 	memset(&ureq, 0, sizeof(ureq));
 	ureq.path = sp->path;

@@ -9,6 +9,7 @@
 
 #include <json.h>
 
+#include "budget.h"
 #include "cfg.h"
 #include "ctx.h"
 #include "ids.h"
@@ -49,6 +50,27 @@ ctx_free(struct ctx *c)
 	if (c->json != NULL)
 		json_object_put(c->json);
 	c->json = NULL;
+	budget_give(c->held);
+	c->held = 0;
+}
+
+/*
+ * Take n more bytes of the process's budget for c, before c holds them;
+ * all of it goes back in ctx_free().  A 503 that asks the client to
+ * retry when the budget cannot give them.
+ */
+enum vn_err
+ctx_hold(struct ctx *c, size_t n)
+{
+	if (!budget_take(n)) {
+		c->fault.retry_after = 1;
+		return fault_set(&c->fault, VN_EUNAVAIL, NULL,
+		    "server_overloaded", "The gateway is at its memory limit "
+		    "for requests (request_memory) and cannot take one of "
+		    "%zu KiB now. Please retry.", (n + 1023) / 1024);
+	}
+	c->held += n;
+	return VN_OK;
 }
 
 /*
@@ -60,6 +82,7 @@ enum vn_err
 ctx_read_body(struct ctx *c, size_t max)
 {
 	char		 chunk[16384];
+	size_t		 taken = 0;
 	int		 n;
 	enum vn_err	 rc;
 
@@ -68,12 +91,31 @@ ctx_read_body(struct ctx *c, size_t max)
 		return fault_set(&c->fault, VN_ETOOBIG, NULL, NULL,
 		    "The request body is larger than the limit of %zu bytes.",
 		    max);
+	/*
+	 * An announced body is taken at once, and its buffer never grows
+	 * past it; a chunked one is taken as its buffer grows.
+	 */
+	if (c->content_length >= 0) {
+		c->body.max = (size_t)c->content_length;
+		if ((rc = ctx_hold(c, c->body.max + 1)) != VN_OK)
+			return rc;
+		taken = c->body.max + 1;
+	}
 	while (c->in.read != NULL &&
-	    (n = c->in.read(c->in.arg, chunk, sizeof(chunk))) > 0)
-		if ((rc = buf_add(&c->body, chunk, (size_t)n)) != VN_OK)
+	    (n = c->in.read(c->in.arg, chunk, sizeof(chunk))) > 0) {
+		if ((rc = buf_add(&c->body, chunk, (size_t)n)) != VN_OK) {
+			if (c->content_length >= 0)
+				break;	/* longer than announced */
 			return fault_set(&c->fault, rc, NULL, NULL,
 			    "The request body is larger than the limit of "
 			    "%zu bytes.", max);
+		}
+		if (c->body.cap > taken) {
+			if ((rc = ctx_hold(c, c->body.cap - taken)) != VN_OK)
+				return rc;
+			taken = c->body.cap;
+		}
+	}
 	if (c->content_length >= 0 &&
 	    (long long)c->body.len != c->content_length)
 		return fault_set(&c->fault, VN_EINVAL, NULL, NULL,

@@ -19,6 +19,7 @@
 #include "cfg.h"
 #include "ctx.h"
 #include "dispatch.h"
+#include "jscan.h"
 #include "jsonx.h"
 #include "log.h"
 #include "out_fcgi.h"
@@ -46,6 +47,25 @@ take_params(struct ctx *c, const struct route_match *m)
 		c->nparams++;
 	}
 	return VN_OK;
+}
+
+/*
+ * Parse the body as a JSON object, its tree's memory taken from the
+ * budget first: the check that counts it is cheap next to the parse.
+ */
+static enum vn_err
+parse_body(struct ctx *c)
+{
+	const char		*s = c->body.data != NULL ? c->body.data : "";
+	struct jscan_result	 r;
+	enum vn_err		 rc;
+
+	if (jscan_check(s, c->body.len, (int)c->cfg->max_json_depth,
+	    c->cfg->max_json_memory, &r) == JSCAN_OK &&
+	    (rc = ctx_hold(c, r.cost)) != VN_OK)
+		return rc;
+	return jsonx_object(s, c->body.len, (int)c->cfg->max_json_depth,
+	    c->cfg->max_json_memory, &c->json, &c->fault);
 }
 
 static enum vn_err
@@ -82,11 +102,8 @@ serve(struct ctx *c, const struct dispatch_env *env,
 	if ((rc = take_params(c, &m)) != VN_OK)
 		return rc;
 	if (m.route->flags & ROUTE_JSON) {
-		if ((rc = ctx_read_body(c, c->cfg->max_body)) != VN_OK)
-			return rc;
-		if ((rc = jsonx_object(c->body.data != NULL ? c->body.data :
-		    "", c->body.len, (int)c->cfg->max_json_depth,
-		    c->cfg->max_json_memory, &c->json, &c->fault)) != VN_OK)
+		if ((rc = ctx_read_body(c, c->cfg->max_body)) != VN_OK ||
+		    (rc = parse_body(c)) != VN_OK)
 			return rc;
 	}
 	return m.route->fn(c);

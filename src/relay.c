@@ -288,9 +288,18 @@ relay_on_data(void *arg, long status, const char *p, size_t n)
 		return VN_OK;
 	}
 	if (!rl->stream) {
-		if ((rc = buf_add(&rl->body, p, n)) != VN_OK)
+		if ((rc = buf_add(&rl->body, p, n)) != VN_OK) {
 			rl->bad = 1;
-		return rc;
+			return rc;
+		}
+		/* The answer's buffer, taken from the budget as it grows. */
+		if (rl->body.cap > rl->body_held) {
+			if ((rc = ctx_hold(rl->c, rl->body.cap -
+			    rl->body_held)) != VN_OK)
+				return rc;
+			rl->body_held = rl->body.cap;
+		}
+		return VN_OK;
 	}
 	rc = sse_feed(&rl->sse, p, n, on_event, rl);
 	if (rc == VN_ETOOBIG)

@@ -26,6 +26,7 @@
 #include "cfg.h"
 #include "ctx.h"
 #include "db.h"
+#include "jscan.h"
 #include "jsonx.h"
 #include "local.h"
 #include "log.h"
@@ -37,6 +38,7 @@
 #include "store.h"
 
 #define ANSWER_DEPTH	128	/* JSON nesting of an upstream answer */
+#define HISTORY_DEPTH	64	/* and of a stored item */
 #define STORED_DEPTH	128	/* and of what was stored from one */
 #define TERMINAL_MAX	(RESPCONV_STREAM_MAX + 1024 * 1024)
 
@@ -316,6 +318,66 @@ responses_run(struct ctx *c, struct responses_turn *run)
 out:
 	relay_free(&rl);
 	json_object_put(chat);
+	return rc;
+}
+
+/*
+ * The conversation that continues prev (of c's workspace), parsed, into
+ * *history (the caller's).  It may hold max_context bytes of stored
+ * items, and its tree max_json_memory; beyond either, OpenAI's 400
+ * context_length_exceeded.  Its size is read before its text, so a
+ * conversation over the cap costs nothing to refuse, and one under it
+ * costs memory in proportion to the cap, taken from the budget first.
+ */
+enum vn_err
+responses_history(struct ctx *c, const char *prev,
+    struct json_object **history)
+{
+	const struct cfg	*cfg = c->cfg;
+	struct jscan_result	 scan;
+	struct buf		 text;
+	struct db		*db;
+	size_t			 bytes = 0;
+	enum vn_err		 rc;
+
+	*history = NULL;
+	buf_init(&text, 0);
+	if ((db = store_get(c->store)) == NULL)
+		return VN_ESTORE;
+	rc = respstore_history_size(db, c->who.workspace_id, prev, &bytes,
+	    &c->fault);
+	if (rc == VN_OK && bytes > cfg->max_context)
+		rc = VN_ETOOBIG;
+	if (rc == VN_OK && (rc = ctx_hold(c, bytes + 1)) == VN_OK) {
+		text.max = bytes;
+		rc = respstore_history(db, c->who.workspace_id, prev, &text);
+	}
+	store_put(c->store, db);
+	if (rc == VN_OK) {
+		switch (jscan_check(text.data, text.len, HISTORY_DEPTH,
+		    cfg->max_json_memory, &scan)) {
+		case JSCAN_OK:
+			rc = ctx_hold(c, scan.cost);
+			break;
+		case JSCAN_COST:
+			rc = VN_ETOOBIG;
+			break;
+		default:
+			rc = VN_ESTORE;	/* Venna wrote it: never so */
+			break;
+		}
+	}
+	if (rc == VN_OK)
+		rc = jsonx_parse_capped(text.data, text.len, HISTORY_DEPTH,
+		    cfg->max_json_memory, history, &c->fault);
+	buf_free(&text);
+	if (rc == VN_ETOOBIG)
+		return fault_set(&c->fault, VN_EINVAL, "previous_response_id",
+		    "context_length_exceeded", "The conversation that "
+		    "'%.80s' continues is longer than this gateway accepts "
+		    "(%zu KiB of stored items; max_context is %zu KiB). Start "
+		    "a new conversation or continue an earlier response.",
+		    prev, bytes / 1024, cfg->max_context / 1024);
 	return rc;
 }
 

@@ -19,7 +19,6 @@
 #include "respstore.h"
 
 #define CLAIM_SCAN	64	/* background responses looked at a claim */
-#define HISTORY_DEPTH	64	/* JSON nesting of a stored item */
 
 /* The columns of RESP_COLS (sql.c), in order. */
 enum resp_col {
@@ -134,25 +133,22 @@ respstore_get_seq(struct db *db, int64_t seq, struct respstore_row *row)
 }
 
 /*
- * The conversation a request continuing prev (a response of workspace
- * ws) sees: every turn of the chain, oldest first, its input items then
- * its output items, into *history (the caller's).  400
- * previous_response_not_found when prev is missing, another
- * workspace's, deleted or never stored; 400 while it still runs; 400
- * when the conversation passes max_bytes.  Failures go to f.
+ * The size, in bytes of JSON text, of the conversation that continues
+ * prev (response of ws): every turn's input and output items back
+ * through the previous_response_id chain, counted without reading them.
+ * 400 previous_response_not_found when prev is missing, another
+ * workspace's, deleted or never stored; 400 while it still runs.
+ * Failures go to f.
  */
 enum vn_err
-respstore_history(struct db *db, const char *ws, const char *prev,
-    size_t max_bytes, struct json_object **history, struct fault *f)
+respstore_history_size(struct db *db, const char *ws, const char *prev,
+    size_t *bytes, struct fault *f)
 {
 	sqlite3_stmt	*st;
-	struct buf	 text;
-	const char	*s;
 	char		 status[16] = "";
 	int		 step;
-	enum vn_err	 rc;
 
-	*history = NULL;
+	*bytes = 0;
 	if ((st = db_stmt(db, STMT_RESP_PREV)) == NULL)
 		return VN_ESTORE;
 	sqlite3_bind_text(st, 1, prev, -1, SQLITE_STATIC);
@@ -171,35 +167,46 @@ respstore_history(struct db *db, const char *ws, const char *prev,
 		return fault_set(f, VN_EINVAL, "previous_response_id",
 		    "invalid_value", "Previous response with id '%.80s' is "
 		    "still %s; wait for it to end.", prev, status);
+	if ((st = db_stmt(db, STMT_RESP_CHAIN_SIZE)) == NULL)
+		return VN_ESTORE;
+	sqlite3_bind_text(st, 1, prev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ws, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, RESPSTORE_CHAIN_MAX);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW)
+		*bytes = (size_t)sqlite3_column_int64(st, 0) + 2;
+	sqlite3_reset(st);
+	return step == SQLITE_ROW ? VN_OK : db_rc(db, step, "response chain");
+}
+
+/*
+ * The conversation that continues prev, as one JSON array text into out
+ * (respstore_history_size() said how large and checked prev), oldest
+ * turn first.  VN_ETOOBIG past out's cap (the chain grew meanwhile).
+ */
+enum vn_err
+respstore_history(struct db *db, const char *ws, const char *prev,
+    struct buf *out)
+{
+	sqlite3_stmt	*st;
+	int		 step;
+	enum vn_err	 rc;
 
 	if ((st = db_stmt(db, STMT_RESP_CHAIN)) == NULL)
 		return VN_ESTORE;
 	sqlite3_bind_text(st, 1, prev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, ws, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, RESPSTORE_CHAIN_MAX);
-	buf_init(&text, max_bytes + 2);
 	if ((step = sqlite3_step(st)) != SQLITE_ROW) {
 		sqlite3_reset(st);
 		return db_rc(db, step, "response chain");
 	}
-	if ((size_t)sqlite3_column_int64(st, 1) > max_bytes)
-		rc = VN_ETOOBIG;
-	else {
-		s = (const char *)sqlite3_column_text(st, 0);
-		if ((rc = buf_addc(&text, '[')) == VN_OK && s != NULL)
-			rc = buf_addstr(&text, s);
-		if (rc == VN_OK)
-			rc = buf_addc(&text, ']');
-	}
+	if ((rc = buf_addc(out, '[')) == VN_OK &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		rc = buf_add(out, sqlite3_column_text(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0));
+	if (rc == VN_OK)
+		rc = buf_addc(out, ']');
 	sqlite3_reset(st);
-	if (rc == VN_OK && jsonx_parse(text.data, text.len, HISTORY_DEPTH,
-	    history, f) != VN_OK)
-		rc = VN_ESTORE;
-	buf_free(&text);
-	if (rc == VN_ETOOBIG)
-		return fault_set(f, VN_EINVAL, "previous_response_id",
-		    "context_length_exceeded", "The conversation of "
-		    "'%.80s' is longer than this gateway accepts.", prev);
 	return rc;
 }
 
@@ -309,44 +316,134 @@ respstore_finish(struct db *db, int64_t seq, const char *owner,
 	return rc;
 }
 
-/* Delete response id of ws and its items.  VN_ENOTFOUND if none. */
-enum vn_err
-respstore_delete(struct db *db, const char *ws, const char *id)
+/* Run the one-parameter statement which on seq; VN_OK when done. */
+static enum vn_err
+on_seq(struct db *db, enum stmt which, int64_t seq)
 {
-	static const enum stmt	 purge[] = { STMT_RITEM_PURGE,
-				    STMT_RESP_DELETE };
-	sqlite3_stmt		*st;
-	int64_t			 seq = 0;
-	size_t			 i;
-	int			 step;
-	enum vn_err		 rc;
+	sqlite3_stmt	*st;
+	enum vn_err	 rc;
 
-	if ((rc = db_begin(db)) != VN_OK)
-		return rc;
-	if ((st = db_stmt(db, STMT_RESP_SEQ)) == NULL) {
-		db_rollback(db);
+	if ((st = db_stmt(db, which)) == NULL)
 		return VN_ESTORE;
-	}
+	sqlite3_bind_int64(st, 1, seq);
+	rc = db_rc(db, sqlite3_step(st), "response delete");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Does a response of ws continue the one named id?  -1 on error. */
+static int
+continued(struct db *db, const char *ws, const char *id)
+{
+	sqlite3_stmt	*st;
+	int		 step;
+
+	if ((st = db_stmt(db, STMT_RESP_CONTINUED)) == NULL)
+		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, ws, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
-	if (step == SQLITE_ROW)
-		seq = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : -1;
+}
+
+/* Hide the response at seq: gone to every lookup, its items kept. */
+static enum vn_err
+hide(struct db *db, int64_t seq)
+{
+	sqlite3_stmt	*st;
+	enum vn_err	 rc;
+
+	if ((st = db_stmt(db, STMT_RESP_HIDE)) == NULL)
+		return VN_ESTORE;
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+	rc = db_rc(db, sqlite3_step(st), "response delete");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Remove the response at seq and its items for good. */
+static enum vn_err
+purge(struct db *db, int64_t seq)
+{
+	enum vn_err	 rc;
+
+	/* The items first: they refer to the response. */
+	if ((rc = on_seq(db, STMT_RITEM_PURGE, seq)) != VN_OK)
+		return rc;
+	return on_seq(db, STMT_RESP_DELETE, seq);
+}
+
+/*
+ * Look up response id of ws (hidden ones if hidden) into *seq and its
+ * previous_response_id into prev ("" if none).  VN_ENOTFOUND if none.
+ */
+static enum vn_err
+find(struct db *db, const char *ws, const char *id, int hidden, int64_t *seq,
+    char *prev, size_t prevsz)
+{
+	sqlite3_stmt	*st;
+	int		 step;
+	enum vn_err	 rc;
+
+	if ((st = db_stmt(db, hidden ? STMT_RESP_HIDDEN : STMT_RESP_SEQ)) ==
+	    NULL)
+		return VN_ESTORE;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ws, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(st, 0);
+		col_copy(prev, prevsz, st, 1);
+	}
 	rc = step == SQLITE_ROW ? VN_OK : step == SQLITE_DONE ?
 	    VN_ENOTFOUND : db_rc(db, step, "response delete");
 	sqlite3_reset(st);
-	/* The items first: they refer to the response. */
-	for (i = 0; i < VN_NELEM(purge) && rc == VN_OK; i++) {
-		if ((st = db_stmt(db, purge[i])) == NULL) {
-			rc = VN_ESTORE;
-			break;
-		}
-		sqlite3_bind_int64(st, 1, seq);
-		rc = db_rc(db, sqlite3_step(st), "response delete");
-		sqlite3_reset(st);
-	}
-	rc = db_end(db, rc);
 	return rc;
+}
+
+/*
+ * Delete response id of ws.  The rule of previous_response_id holds: a
+ * continuation sees what the response it continues saw.  So a response
+ * that others continue is hidden (404 to every lookup and as a
+ * previous_response_id) but keeps its items for their conversations;
+ * one that none continues is removed, and with it every hidden ancestor
+ * that no other response continues.  VN_ENOTFOUND if there is none.
+ */
+enum vn_err
+respstore_delete(struct db *db, const char *ws, const char *id)
+{
+	char		 cur[VN_MAX_ID + 1], prev[VN_MAX_ID + 1];
+	int64_t		 seq = 0;
+	int		 more;
+	enum vn_err	 rc;
+
+	if ((rc = db_begin(db)) != VN_OK)
+		return rc;
+	snprintf(cur, sizeof(cur), "%s", id);
+	if ((rc = find(db, ws, cur, 0, &seq, prev, sizeof(prev))) != VN_OK)
+		goto out;
+	if ((more = continued(db, ws, cur)) < 0) {
+		rc = VN_ESTORE;
+		goto out;
+	}
+	if (more) {
+		rc = hide(db, seq);
+		goto out;
+	}
+	while ((rc = purge(db, seq)) == VN_OK && prev[0] != '\0') {
+		snprintf(cur, sizeof(cur), "%s", prev);
+		if ((rc = find(db, ws, cur, 1, &seq, prev, sizeof(prev))) !=
+		    VN_OK || (more = continued(db, ws, cur)) != 0)
+			break;
+	}
+	if (rc == VN_ENOTFOUND || more > 0)
+		rc = VN_OK;	/* the ancestor is live, or still continued */
+	else if (more < 0)
+		rc = VN_ESTORE;
+out:
+	return db_end(db, rc);
 }
 
 /*
@@ -446,7 +543,8 @@ respstore_cancelled(struct db *db, int64_t seq)
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW)
 		yes = strcmp((const char *)sqlite3_column_text(st, 0),
-		    "cancelled") == 0;
+		    "cancelled") == 0 || strcmp((const char *)
+		    sqlite3_column_text(st, 0), "deleted") == 0;
 	else if (step == SQLITE_DONE)
 		yes = 1;
 	sqlite3_reset(st);

@@ -197,6 +197,13 @@ const char *const schema_migrations[] = {
 	 * error files are made); NULL keeps FILE_BATCH_EXPIRY.
 	 */
 	"ALTER TABLE batches ADD COLUMN output_expires_after INTEGER;",
+
+	/*
+	 * 8: the responses that continue a response, found when it is
+	 * deleted (responses.deleted_at hides one that others continue).
+	 */
+	"CREATE INDEX responses_previous ON responses(previous_response_id,"
+	"  workspace_id) WHERE previous_response_id IS NOT NULL;",
 };
 
 /* The version a database has once every migration ran. */

@@ -253,7 +253,7 @@ const char *const sql_text[STMT__MAX] = {
 	    " VALUES (?1, ?2, ?3, ?4)",
 	[STMT_RESP_GET] =
 	    "SELECT " RESP_COLS " FROM responses"
-	    " WHERE id = ?1 AND workspace_id = ?2",
+	    " WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
 	[STMT_RESP_BY_SEQ] =
 	    "SELECT " RESP_COLS " FROM responses WHERE seq = ?1",
 	/*
@@ -277,10 +277,28 @@ const char *const sql_text[STMT__MAX] = {
 	    " UNION ALL"
 	    " SELECT depth, 1, 0, substr(output, 2, length(output) - 2)"
 	    "  FROM chain WHERE length(output) > 2)"
-	    " SELECT group_concat(t, ',' ORDER BY depth DESC, k, s),"
-	    " sum(length(t)) FROM parts",
+	    " SELECT group_concat(t, ',' ORDER BY depth DESC, k, s)"
+	    " FROM parts",
+	/*
+	 * The bytes STMT_RESP_CHAIN would give, without reading them
+	 * (octet_length reads a value's size, not its content): the items
+	 * with the commas between them, and each output without brackets.
+	 */
+	[STMT_RESP_CHAIN_SIZE] =
+	    "WITH RECURSIVE chain(seq, prev, depth) AS ("
+	    " SELECT seq, previous_response_id, 0"
+	    "  FROM responses WHERE id = ?1 AND workspace_id = ?2"
+	    " UNION ALL"
+	    " SELECT r.seq, r.previous_response_id, c.depth + 1"
+	    "  FROM chain c JOIN responses r"
+	    "  ON r.id = c.prev AND r.workspace_id = ?2 WHERE c.depth < ?3)"
+	    " SELECT (SELECT coalesce(sum(octet_length(i.item) + 1), 0)"
+	    "  FROM chain c JOIN response_items i ON i.response_seq = c.seq)"
+	    " + (SELECT coalesce(sum(max(octet_length(r.output) - 1, 0)), 0)"
+	    "  FROM chain c JOIN responses r ON r.seq = c.seq)",
 	[STMT_RESP_PREV] =
-	    "SELECT status FROM responses WHERE id = ?1 AND workspace_id = ?2",
+	    "SELECT status FROM responses WHERE id = ?1 AND workspace_id = ?2"
+	    " AND deleted_at IS NULL",
 	[STMT_RITEM_SEQ] =
 	    "SELECT seq FROM response_items WHERE response_seq = ?1"
 	    " AND item_id = ?2 ORDER BY seq LIMIT 1",
@@ -291,7 +309,21 @@ const char *const sql_text[STMT__MAX] = {
 	    "SELECT item_id, item FROM response_items WHERE response_seq = ?1"
 	    " AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
 	[STMT_RESP_SEQ] =
-	    "SELECT seq FROM responses WHERE id = ?1 AND workspace_id = ?2",
+	    "SELECT seq, previous_response_id FROM responses"
+	    " WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
+	/*
+	 * Deleting: a response that others continue is only hidden (its
+	 * items stay, for theirs); one that none continues goes, and so
+	 * do hidden ancestors left with no continuation.
+	 */
+	[STMT_RESP_CONTINUED] =
+	    "SELECT 1 FROM responses WHERE previous_response_id = ?1"
+	    " AND workspace_id = ?2 LIMIT 1",
+	[STMT_RESP_HIDE] =
+	    "UPDATE responses SET deleted_at = ?2 WHERE seq = ?1",
+	[STMT_RESP_HIDDEN] =
+	    "SELECT seq, previous_response_id FROM responses"
+	    " WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NOT NULL",
 	[STMT_RESP_DELETE] =
 	    "DELETE FROM responses WHERE seq = ?1",
 	[STMT_RITEM_PURGE] =
@@ -301,12 +333,14 @@ const char *const sql_text[STMT__MAX] = {
 	    "UPDATE responses SET status = 'cancelled', cancel_requested = 1,"
 	    " lease_owner = NULL, lease_until = NULL"
 	    " WHERE id = ?1 AND workspace_id = ?2 AND background = 1"
-	    " AND status IN ('queued', 'in_progress')",
+	    " AND status IN ('queued', 'in_progress') AND deleted_at IS NULL",
 	[STMT_RESP_STATUS] =
-	    "SELECT status FROM responses WHERE seq = ?1",
+	    "SELECT CASE WHEN deleted_at IS NULL THEN status"
+	    " ELSE 'deleted' END FROM responses WHERE seq = ?1",
 	[STMT_RESP_START] =
 	    "UPDATE responses SET status = 'in_progress' WHERE seq = ?1"
-	    " AND lease_owner = ?2 AND status IN ('queued', 'in_progress')",
+	    " AND lease_owner = ?2 AND status IN ('queued', 'in_progress')"
+	    " AND deleted_at IS NULL",
 	[STMT_RESP_FINISH] =
 	    "UPDATE responses SET (" RESP_STATE ") = (?3, ?4, ?5, ?6, ?7, ?8),"
 	    " lease_owner = NULL, lease_until = NULL"
@@ -316,7 +350,7 @@ const char *const sql_text[STMT__MAX] = {
 	[STMT_RESP_CANDIDATES] =
 	    "SELECT seq, lease_owner, lease_until FROM responses"
 	    " WHERE background = 1 AND status IN ('queued', 'in_progress')"
-	    " ORDER BY seq LIMIT ?1",
+	    " AND deleted_at IS NULL ORDER BY seq LIMIT ?1",
 	[STMT_RESP_TAKE] =
 	    "UPDATE responses SET lease_owner = ?2, lease_until = ?3"
 	    " WHERE seq = ?1 AND background = 1"

@@ -43,6 +43,7 @@
 
 #include "apikey.h"
 #include "background.h"
+#include "budget.h"
 #include "cfg.h"
 #include "checkpoint.h"
 #include "clock.h"
@@ -231,6 +232,7 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 		log_error("%s", err);
 		goto out;
 	}
+	budget_init(cfg->request_memory);
 	if ((w.store = store_new(cfg, (size_t)cfg->db_connections)) == NULL ||
 	    ledger_open(cfg) != VN_OK)
 		goto out;

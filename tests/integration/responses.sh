@@ -6,7 +6,10 @@
 #  - billing: one usage row per response, on /v1/responses; store:false
 #    keeps nothing else;
 #  - a background response whose worker is killed with SIGKILL is taken
-#    over by the next venna-batch pass and completed.
+#    over by the next venna-batch pass and completed;
+#  - deleting a response that another continues keeps the continuation's
+#    conversation whole, and removes what nothing needs any more;
+#  - a conversation past max_context is refused before it is read.
 . "${top_srcdir:-.}/tests/stack.sh"
 
 require nginx "$NGINX_BIN"
@@ -16,6 +19,7 @@ require_sqlite3
 
 stack_new
 start_mock || { echo "Bail out! mock_upstream"; exit 1; }
+STACK_SERVER="max_context = 64k"
 stack_conf "[upstream mock]
 base_url = $MOCK_URL/v1
 [model m-mock]
@@ -103,4 +107,58 @@ check "  with its answer" grep -q 'mock reply to: survive this' \
     <<< "$HTTP_BODY"
 is "$(sql "SELECT count(*) FROM responses WHERE lease_owner IS NOT NULL")" 0 \
     "  and no lease left"
+# ---- deleting a response that another continues ----
+turn() {	# turn INPUT [PREVIOUS]: the new response's id
+	local prev=
+	[ -n "${2:-}" ] && prev=",\"previous_response_id\":\"$2\""
+	http POST "$BASE_URL/responses" -H "$H" -H "$J" \
+	    -d "{\"model\":\"m-mock\",\"input\":\"$1\"$prev}"
+	field "$HTTP_BODY"
+}
+r1=$(turn "first turn alpha")
+r2=$(turn "second turn beta" "$r1")
+r3=$(turn "third turn gamma" "$r2")
+check "a chain of three responses ($r1 $r2 $r3)" [ -n "$r1" ] && [ -n "$r2" ] &&
+    [ -n "$r3" ]
+http DELETE "$BASE_URL/responses/$r2" -H "$H"
+is "$HTTP_STATUS/$(grep -o '"deleted":true' <<< "$HTTP_BODY")" 200/'"deleted":true' \
+    "the middle one is deleted"
+http GET "$BASE_URL/responses/$r2" -H "$H"
+is "$HTTP_STATUS" 404 "  it is gone to GET"
+http POST "$BASE_URL/responses" -H "$H" -H "$J" \
+    -d "{\"model\":\"m-mock\",\"input\":\"x\",\"previous_response_id\":\"$r2\"}"
+check "  and as a previous_response_id ($HTTP_STATUS)" \
+    grep -q '"code":"previous_response_not_found"' <<< "$HTTP_BODY"
+curl -s -X POST "$MOCK_URL/_mock/reset" >/dev/null
+r4=$(turn "fourth turn delta" "$r3")
+check "the last one is continued ($r4)" [ -n "$r4" ]
+is "$(curl -s "$MOCK_URL/_mock/requests" | "$NODE" -e '
+let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
+const m = JSON.parse(s).pop().body.messages.filter((x) => x.role === "user");
+console.log(m.map((x) => typeof x.content === "string" ? x.content :
+    x.content.map((p) => p.text).join("")).join("|")); });')" \
+    "first turn alpha|second turn beta|third turn gamma|fourth turn delta" \
+    "  with the whole conversation: the deleted turn's part of it stays"
+http DELETE "$BASE_URL/responses/$r3" -H "$H"
+is "$(sql "SELECT count(*) FROM responses WHERE id IN ('$r2', '$r3')")" 2 \
+    "  deleting the one a continuation still needs keeps its items"
+http DELETE "$BASE_URL/responses/$r4" -H "$H"
+is "$(sql "SELECT group_concat(id) FROM responses WHERE id IN ('$r1', '$r2', '$r3', '$r4')")" \
+    "$r1" "  deleting the last removes it and the hidden ones before it"
+is "$(sql "SELECT count(*) FROM response_items WHERE response_seq NOT IN (SELECT seq FROM responses)")" \
+    0 "  with their items"
+
+# ---- a conversation past max_context (64k here) ----
+big=$(head -c 30000 /dev/zero | tr '\0' 'a')
+c1=$(turn "$big")
+c2=$(turn "$big" "$c1")
+c3=$(turn "$big" "$c2")
+check "a third long turn, 60 KB of conversation before it, fits ($c3)" [ -n "$c3" ]
+t0=$(date +%s%N)
+http POST "$BASE_URL/responses" -H "$H" -H "$J" \
+    -d "{\"model\":\"m-mock\",\"input\":\"one more\",\"previous_response_id\":\"$c3\"}"
+t1=$(date +%s%N)
+is "$HTTP_STATUS/$(sed -n 's/.*"code":"\([a-z_]*\)".*/\1/p' <<< "$HTTP_BODY")" \
+    400/context_length_exceeded "a third is over max_context: 400 context_length_exceeded"
+check "  answered in $(( (t1 - t0) / 1000000 )) ms" [ $(( (t1 - t0) / 1000000 )) -lt 2000 ]
 tap_done
