@@ -176,14 +176,17 @@ start_mock() {
 }
 
 # nginx from etc/nginx.conf.sample: only the socket path, the listen
-# port and the include path of fastcgi_params are changed.  BASE_URL is
-# set to the gateway's /v1.
+# port, the access log's path (NGINX_ACCESS_LOG=off: none) and the
+# include path of fastcgi_params are changed.  BASE_URL is set to the
+# gateway's /v1.
 start_nginx() {
 	local port=${1:-$(free_port)} d="$STACK/nginx"
+	local log="${NGINX_ACCESS_LOG:-$d/access.log venna}"
 	mkdir -p "$d/tmp"
 	cp /etc/nginx/fastcgi_params "$d/fastcgi_params"
 	sed -e "s|unix:/run/venna/venna.sock|unix:$STACK/venna.sock|" \
 	    -e "s|listen 127.0.0.1:8080;|listen 127.0.0.1:$port;|" \
+	    -e "s|access_log /var/log/nginx/venna.access.log venna;|access_log $log;|" \
 	    "$top_srcdir/etc/nginx.conf.sample" > "$d/venna.conf"
 	{
 		[ "$(id -u)" -eq 0 ] && echo "user root;"
