@@ -307,12 +307,13 @@ as_www() {
 	fi
 }
 
-# start_apache [vhost|htaccess] [PORT]: Apache 2.4 with mod_fcgid, in the
-# foreground, from its own httpd.conf under $STACK/apache (pid file, logs,
-# runtime and mod_fcgid's IPC directories all there).
+# start_apache [vhost|htaccess] [PORT]: Apache 2.4 with mod_fcgid (and
+# mod_headers, which the samples need), in the foreground, from its own
+# httpd.conf under $STACK/apache (pid file, logs, runtime and mod_fcgid's
+# IPC directories all there).
 #   vhost     includes etc/apache-fcgid.conf.sample with only the port
-#             and the paths of venna-fcgi and venna.conf changed; BASE_URL
-#             is http://127.0.0.1:PORT/v1.
+#             and the paths of venna-fcgi, venna.conf and the logs
+#             changed; BASE_URL is http://127.0.0.1:PORT/v1.
 #   htaccess  a shared host: mod_fcgid with the host's defaults,
 #             ".fcgi" handled by mod_fcgid, AllowOverride All; www/.htaccess
 #             and www/venna.fcgi (paths changed) copied into the directory
@@ -332,6 +333,7 @@ start_apache() {
 		sed -e "s|<VirtualHost \*:80>|<VirtualHost *:$port>|" \
 		    -e "s|/usr/local/bin/venna-fcgi|$VENNA_FCGI|" \
 		    -e "s|/etc/venna/venna.conf|$STACK/venna.conf|" \
+		    -e "s|\${APACHE_LOG_DIR}|$d|" \
 		    "$top_srcdir/etc/apache-fcgid.conf.sample" > "$d/venna.conf"
 		BASE_URL="http://127.0.0.1:$port/v1"
 		;;
@@ -362,7 +364,7 @@ start_apache() {
 			echo "User $STACK_WWW_USER"
 			echo "Group $(id -gn "$STACK_WWW_USER")"
 		fi
-		for m in mpm_event authz_core mime rewrite alias fcgid; do
+		for m in mpm_event authz_core mime rewrite alias headers fcgid; do
 			echo "LoadModule ${m}_module $APACHE_MODULES/mod_$m.so"
 		done
 		echo "StartServers 1"
