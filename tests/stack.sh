@@ -399,7 +399,8 @@ start_apache() {
 
 # start_lighttpd [bin-path|spawn] [PORT]: lighttpd in the foreground,
 # its main config under $STACK/lighttpd including etc/lighttpd.conf.sample
-# with only paths changed.
+# with only paths changed (the error documents of etc/lighttpd-errors are
+# copied to $STACK/lighttpd/errors, where the server's user reads them).
 #   bin-path  lighttpd spawns venna-fcgi itself (the sample as shipped)
 #   spawn     the sample's external-socket variant (its comment says:
 #             drop the "bin-path" and "max-procs" lines); the caller
@@ -409,7 +410,8 @@ start_lighttpd() {
 	local mode=${1:-bin-path} port=${2:-$(free_port)} d="$STACK/lighttpd"
 	local drop=
 	stack_give	# first: it may move VENNA_FCGI
-	mkdir -p "$d/upload" "$d/htdocs" "$d/run"
+	mkdir -p "$d/upload" "$d/htdocs" "$d/run" "$d/errors"
+	cp "$top_srcdir"/etc/lighttpd-errors/venna-*.html "$d/errors/"
 	case $mode in
 	bin-path) ;;
 	spawn) drop='/"bin-path"\|"max-procs"/d' ;;
@@ -421,6 +423,7 @@ start_lighttpd() {
 	sed -e "s|/usr/local/bin/venna-fcgi|$VENNA_FCGI|" \
 	    -e "s|/etc/venna/venna.conf|$STACK/venna.conf|" \
 	    -e "s|/run/lighttpd/venna.sock|$STACK/venna.sock|" \
+	    -e "s|/etc/lighttpd/venna-errors/|$d/errors/|" \
 	    -e "${drop:-s|^\$||}" \
 	    "$top_srcdir/etc/lighttpd.conf.sample" > "$d/venna.conf"
 	{
