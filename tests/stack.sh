@@ -243,13 +243,19 @@ stack_stop() {
 	STACK=
 }
 
-# http METHOD URL [curl args...]: sets HTTP_STATUS, HTTP_BODY, HTTP_HEADERS.
+# http METHOD URL [curl args...]: sets HTTP_STATUS, HTTP_BODY,
+# HTTP_HEADERS, HTTP_TIME (seconds the exchange took) and HTTP_SENT (the
+# bytes of request body curl sent).
 http() {
-	local method=$1 url=$2
+	local method=$1 url=$2 w
 	shift 2
 	local out="$STACK/http.out" hdr="$STACK/http.hdr"
-	HTTP_STATUS=$(curl -s -o "$out" -D "$hdr" -w '%{http_code}' \
+	: > "$out"
+	: > "$hdr"
+	w=$(curl -s -o "$out" -D "$hdr" \
+	    -w '%{http_code} %{time_total} %{size_upload}' \
 	    -X "$method" "$url" "$@")
+	read -r HTTP_STATUS HTTP_TIME HTTP_SENT <<<"$w"
 	HTTP_BODY=$(cat "$out")
 	HTTP_HEADERS=$(tr -d '\r' < "$hdr")
 }
