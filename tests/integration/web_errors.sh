@@ -7,7 +7,8 @@
 # Authorization header, two Authorization headers, a URL over the limit,
 # a body declared at 600 MB and never sent (answered at once, nothing
 # stored), a 20 MB body to a JSON endpoint, TRACE, a worker killed while
-# it holds a request, and a pool that is gone: the status, the
+# it holds a request, and a pool that is gone (and, under nginx, a
+# download range past the end of the file): the status, the
 # Content-Type, the envelope's four keys and its type.  The large body
 # limit belongs to POST /v1/files alone (a 20 MB upload passes), and a
 # key sent in the query string never reaches the sample's access log.
@@ -191,13 +192,33 @@ check_secrets() {
 	fi
 }
 
-# ---- nginx in front of the supervised pool
+# ---- nginx in front of the supervised pool, file downloads handed to
+# nginx (files_accel; the sample's alias is data_dir, as files.sh sets it)
 SERVER=nginx
 stack_new
+STACK_SERVER="data_dir = $STACK/files
+files_accel = /venna-files"
 web_stack || { echo "Bail out! the stack"; exit 1; }
+STACK_SERVER=
 start_venna -w 2 -t 8 || { echo "Bail out! venna-fcgi"; exit 1; }
 start_nginx || { echo "Bail out! nginx"; exit 1; }
+sed -i "s|alias /var/lib/venna/files/;|alias $STACK/files/;|" \
+    "$STACK/nginx/venna.conf"
+kill -HUP "$(cat "$STACK/nginx/nginx.pid")"
 AUTH_A="Authorization: Bearer $KEY_A"
+echo hello > "$STACK/hello.txt"
+http POST "$BASE_URL/files" -H "$AUTH_A" -F purpose=user_data \
+    -F "file=@$STACK/hello.txt"
+id=$(jv b.id)
+for i in $(seq 1 50); do	# until the reload is in effect
+	http GET "$BASE_URL/files/$id/content" -H "$AUTH_A"
+	[ "$HTTP_BODY" = hello ] && break
+	sleep 0.1
+done
+http GET "$BASE_URL/files/$id/content" -H "$AUTH_A" -H 'Range: bytes=100-200'
+expect_error "a download (sent by nginx) of a range past the end" 416
+check "  with Content-Range" grep -qi '^content-range: bytes \*/6' \
+    <<<"$HTTP_HEADERS"
 twenty_mb
 send_query_keys
 KILL_PIDS='pgrep -P "$VENNA_PID"'
@@ -278,6 +299,7 @@ u=
     -c "$STACK/venna.conf" -t 64 2>>"$STACK/venna.log" &
 VENNA_PID=$!
 stack_track "$VENNA_PID"
+disown "$VENNA_PID"	# killed below on purpose: no "Killed" from bash
 wait_listen "$STACK/venna.sock" || { echo "Bail out! spawn-fcgi"; exit 1; }
 start_lighttpd spawn || { echo "Bail out! lighttpd"; exit 1; }
 AUTH_A="Authorization: Bearer $KEY_A"
