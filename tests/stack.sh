@@ -176,14 +176,17 @@ start_mock() {
 }
 
 # nginx from etc/nginx.conf.sample: only the socket path, the listen
-# port and the include path of fastcgi_params are changed.  BASE_URL is
-# set to the gateway's /v1.
+# port, the access log's path (NGINX_ACCESS_LOG=off: none) and the
+# include path of fastcgi_params are changed.  BASE_URL is set to the
+# gateway's /v1.
 start_nginx() {
 	local port=${1:-$(free_port)} d="$STACK/nginx"
+	local log="${NGINX_ACCESS_LOG:-$d/access.log venna}"
 	mkdir -p "$d/tmp"
 	cp /etc/nginx/fastcgi_params "$d/fastcgi_params"
 	sed -e "s|unix:/run/venna/venna.sock|unix:$STACK/venna.sock|" \
 	    -e "s|listen 127.0.0.1:8080;|listen 127.0.0.1:$port;|" \
+	    -e "s|access_log /var/log/nginx/venna.access.log venna;|access_log $log;|" \
 	    "$top_srcdir/etc/nginx.conf.sample" > "$d/venna.conf"
 	{
 		[ "$(id -u)" -eq 0 ] && echo "user root;"
@@ -240,13 +243,19 @@ stack_stop() {
 	STACK=
 }
 
-# http METHOD URL [curl args...]: sets HTTP_STATUS, HTTP_BODY, HTTP_HEADERS.
+# http METHOD URL [curl args...]: sets HTTP_STATUS, HTTP_BODY,
+# HTTP_HEADERS, HTTP_TIME (seconds the exchange took) and HTTP_SENT (the
+# bytes of request body curl sent).
 http() {
-	local method=$1 url=$2
+	local method=$1 url=$2 w
 	shift 2
 	local out="$STACK/http.out" hdr="$STACK/http.hdr"
-	HTTP_STATUS=$(curl -s -o "$out" -D "$hdr" -w '%{http_code}' \
+	: > "$out"
+	: > "$hdr"
+	w=$(curl -s -o "$out" -D "$hdr" \
+	    -w '%{http_code} %{time_total} %{size_upload}' \
 	    -X "$method" "$url" "$@")
+	read -r HTTP_STATUS HTTP_TIME HTTP_SENT <<<"$w"
 	HTTP_BODY=$(cat "$out")
 	HTTP_HEADERS=$(tr -d '\r' < "$hdr")
 }
@@ -304,12 +313,13 @@ as_www() {
 	fi
 }
 
-# start_apache [vhost|htaccess] [PORT]: Apache 2.4 with mod_fcgid, in the
-# foreground, from its own httpd.conf under $STACK/apache (pid file, logs,
-# runtime and mod_fcgid's IPC directories all there).
+# start_apache [vhost|htaccess] [PORT]: Apache 2.4 with mod_fcgid (and
+# mod_headers, which the samples need), in the foreground, from its own
+# httpd.conf under $STACK/apache (pid file, logs, runtime and mod_fcgid's
+# IPC directories all there).
 #   vhost     includes etc/apache-fcgid.conf.sample with only the port
-#             and the paths of venna-fcgi and venna.conf changed; BASE_URL
-#             is http://127.0.0.1:PORT/v1.
+#             and the paths of venna-fcgi, venna.conf and the logs
+#             changed; BASE_URL is http://127.0.0.1:PORT/v1.
 #   htaccess  a shared host: mod_fcgid with the host's defaults,
 #             ".fcgi" handled by mod_fcgid, AllowOverride All; www/.htaccess
 #             and www/venna.fcgi (paths changed) copied into the directory
@@ -329,6 +339,7 @@ start_apache() {
 		sed -e "s|<VirtualHost \*:80>|<VirtualHost *:$port>|" \
 		    -e "s|/usr/local/bin/venna-fcgi|$VENNA_FCGI|" \
 		    -e "s|/etc/venna/venna.conf|$STACK/venna.conf|" \
+		    -e "s|\${APACHE_LOG_DIR}|$d|" \
 		    "$top_srcdir/etc/apache-fcgid.conf.sample" > "$d/venna.conf"
 		BASE_URL="http://127.0.0.1:$port/v1"
 		;;
@@ -359,7 +370,7 @@ start_apache() {
 			echo "User $STACK_WWW_USER"
 			echo "Group $(id -gn "$STACK_WWW_USER")"
 		fi
-		for m in mpm_event authz_core mime rewrite alias fcgid; do
+		for m in mpm_event authz_core mime rewrite alias headers fcgid; do
 			echo "LoadModule ${m}_module $APACHE_MODULES/mod_$m.so"
 		done
 		echo "StartServers 1"
@@ -394,7 +405,8 @@ start_apache() {
 
 # start_lighttpd [bin-path|spawn] [PORT]: lighttpd in the foreground,
 # its main config under $STACK/lighttpd including etc/lighttpd.conf.sample
-# with only paths changed.
+# with only paths changed (the error documents of etc/lighttpd-errors are
+# copied to $STACK/lighttpd/errors, where the server's user reads them).
 #   bin-path  lighttpd spawns venna-fcgi itself (the sample as shipped)
 #   spawn     the sample's external-socket variant (its comment says:
 #             drop the "bin-path" and "max-procs" lines); the caller
@@ -404,7 +416,8 @@ start_lighttpd() {
 	local mode=${1:-bin-path} port=${2:-$(free_port)} d="$STACK/lighttpd"
 	local drop=
 	stack_give	# first: it may move VENNA_FCGI
-	mkdir -p "$d/upload" "$d/htdocs" "$d/run"
+	mkdir -p "$d/upload" "$d/htdocs" "$d/run" "$d/errors"
+	cp "$top_srcdir"/etc/lighttpd-errors/venna-*.html "$d/errors/"
 	case $mode in
 	bin-path) ;;
 	spawn) drop='/"bin-path"\|"max-procs"/d' ;;
@@ -416,6 +429,7 @@ start_lighttpd() {
 	sed -e "s|/usr/local/bin/venna-fcgi|$VENNA_FCGI|" \
 	    -e "s|/etc/venna/venna.conf|$STACK/venna.conf|" \
 	    -e "s|/run/lighttpd/venna.sock|$STACK/venna.sock|" \
+	    -e "s|/etc/lighttpd/venna-errors/|$d/errors/|" \
 	    -e "${drop:-s|^\$||}" \
 	    "$top_srcdir/etc/lighttpd.conf.sample" > "$d/venna.conf"
 	{

@@ -90,6 +90,7 @@ printf '{"model":"venna-1","messages":[{"role":"user","content":"%s"}]}' \
     "${big:0:200000}" > "$STACK/200k.json"
 chat --data-binary "@$STACK/200k.json"
 is "$HTTP_STATUS" 500 "a 200 KB body: FcgidMaxRequestLen's 128 KiB gives 500"
+check "  as an envelope (the .htaccess's ErrorDocument)" is_envelope server_error
 check "  logged by mod_fcgid" grep -q "exceeds MaxRequestLen (131072)" \
     "$STACK/apache-defaults/error.log"
 

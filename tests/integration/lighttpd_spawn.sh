@@ -76,6 +76,7 @@ for i in $(seq 1 100); do [ -e "/proc/$VENNA_PID" ] || break; sleep 0.05; done
 http GET "$BASE_URL/models" -H "$AUTH_A"
 check "with the worker gone lighttpd answers 5xx ($HTTP_STATUS)" \
     [ "${HTTP_STATUS:0:1}" = 5 ]
+check "  as an envelope (the sample's error documents)" is_envelope
 spawn || { echo "Bail out! spawn-fcgi again"; exit 1; }
 for i in $(seq 1 50); do
 	http GET "$BASE_URL/models" -H "$AUTH_A"
