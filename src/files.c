@@ -78,13 +78,13 @@ file_json(struct buf *b, const struct file_obj *f)
 	    strlen(f->purpose))) != VN_OK ||
 	    (rc = buf_addstr(b, ",\"status\":")) != VN_OK ||
 	    (rc = buf_add_json_string(b, f->status,
-	    strlen(f->status))) != VN_OK ||
-	    (rc = buf_addstr(b, ",\"status_details\":")) != VN_OK)
+	    strlen(f->status))) != VN_OK)
 		return rc;
-	rc = f->status_details[0] != '\0' ? buf_add_json_string(b,
-	    f->status_details, strlen(f->status_details)) :
-	    buf_addstr(b, "null");
-	if (rc != VN_OK)
+	/* A string in the spec, never null: none is absent. */
+	if (f->status_details[0] != '\0' &&
+	    ((rc = buf_addstr(b, ",\"status_details\":")) != VN_OK ||
+	    (rc = buf_add_json_string(b, f->status_details,
+	    strlen(f->status_details))) != VN_OK))
 		return rc;
 	return buf_addc(b, '}');
 }
