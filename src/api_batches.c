@@ -74,8 +74,9 @@ static const struct {
 };
 
 /*
- * The batch object (openai-api.md §3.3) of the row st points at: every
- * timestamp present, null where unset; request_counts and usage always.
+ * The batch object (openai-api.md §3.3) of the row st points at: the
+ * fields that are set (the OpenAPI document types them without null, so
+ * an unset one is absent); request_counts and usage always.
  */
 static enum vn_err
 batch_json(struct buf *b, sqlite3_stmt *st)
@@ -92,13 +93,12 @@ batch_json(struct buf *b, sqlite3_stmt *st)
 	    (rc = buf_addstr(b, ",\"object\":\"batch\"")) != VN_OK)
 		return rc;
 	for (i = 0; i < VN_NELEM(batch_fields) && rc == VN_OK; i++) {
+		if (sqlite3_column_type(st, batch_fields[i].col) == SQLITE_NULL)
+			continue;
 		rc = buf_addf(b, ",\"%s\":", batch_fields[i].name);
 		if (rc != VN_OK)
 			break;
 		switch (sqlite3_column_type(st, batch_fields[i].col)) {
-		case SQLITE_NULL:
-			rc = buf_addstr(b, "null");
-			break;
 		case SQLITE_INTEGER:
 			rc = buf_addf(b, "%lld", (long long)
 			    sqlite3_column_int64(st, batch_fields[i].col));
