@@ -405,16 +405,17 @@ api_batches_list(struct req *r)
 	sqlite3_reset(st);
 	store_put(r->store, db);
 	db = NULL;
+	/* Strings, not nullable, and optional here: an empty page has none. */
 	if (rc == VN_OK)
-		rc = buf_addstr(&b, "],\"first_id\":");
-	if (rc == VN_OK)
-		rc = n > 0 ? buf_add_json_string(&b, first, strlen(first)) :
-		    buf_addstr(&b, "null");
-	if (rc == VN_OK)
+		rc = buf_addc(&b, ']');
+	if (rc == VN_OK && n > 0)
+		rc = buf_addstr(&b, ",\"first_id\":");
+	if (rc == VN_OK && n > 0)
+		rc = buf_add_json_string(&b, first, strlen(first));
+	if (rc == VN_OK && n > 0)
 		rc = buf_addstr(&b, ",\"last_id\":");
-	if (rc == VN_OK)
-		rc = n > 0 ? buf_add_json_string(&b, last, strlen(last)) :
-		    buf_addstr(&b, "null");
+	if (rc == VN_OK && n > 0)
+		rc = buf_add_json_string(&b, last, strlen(last));
 	if (rc == VN_OK)
 		rc = buf_addf(&b, ",\"has_more\":%s}", more ? "true" : "false");
 	if (rc == VN_OK)
