@@ -448,8 +448,9 @@ respconv_response(const struct respconv_fields *rf)
 	    echo(r, req, "top_logprobs", json_object_new_int(0)) &&
 	    echo(r, req, "top_p", json_object_new_int(1)) &&
 	    echo(r, req, "truncation", json_object_new_string("disabled")) &&
-	    json_object_object_add(r, "usage", rf->usage != NULL ?
-	    json_object_get(rf->usage) : NULL) == 0 &&
+	    /* ResponseUsage is not nullable: none yet is absent. */
+	    (rf->usage == NULL || jsonx_put(r, "usage",
+	    json_object_get(rf->usage))) &&
 	    echo(r, req, "user", NULL) &&
 	    echo(r, req, "metadata", json_object_new_object());
 	if (!ok) {
