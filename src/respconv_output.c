@@ -451,7 +451,9 @@ respconv_response(const struct respconv_fields *rf)
 	    /* ResponseUsage is not nullable: none yet is absent. */
 	    (rf->usage == NULL || jsonx_put(r, "usage",
 	    json_object_get(rf->usage))) &&
-	    echo(r, req, "user", NULL) &&
+	    /* A string in the spec, not nullable: unset is absent. */
+	    (!json_object_object_get_ex(req, "user", &v) || v == NULL ||
+	    jsonx_put(r, "user", json_object_get(v))) &&
 	    echo(r, req, "metadata", json_object_new_object());
 	if (!ok) {
 		json_object_put(r);

@@ -667,7 +667,7 @@ static const char *const response_keys[] = {
 	"instructions", "model", "output", "parallel_tool_calls", "metadata",
 	"tool_choice", "tools", "temperature", "top_p", "previous_response_id",
 	"store", "background", "text", "max_output_tokens", "truncation",
-	"reasoning", "completed_at", "service_tier", "user",
+	"reasoning", "completed_at", "service_tier",
 };
 
 static int
@@ -707,7 +707,7 @@ test_response(void)
 	    "safety_identifier":null,"service_tier":"auto","store":true,
 	    "temperature":1,"text":{"format":{"type":"text"}},"tool_choice":
 	    "auto","tools":[],"top_logprobs":0,"top_p":1,"truncation":
-	    "disabled","user":null,"metadata":{}}),
+	    "disabled","metadata":{}}),
 	    "response defaults"), "response: defaults for a bare request");
 	json_object_put(r);
 	json_object_put(req);
