@@ -72,6 +72,8 @@ respconv_usage(struct json_object *cu, struct json_object **out)
 	    (d = json_object_new_object())) &&
 	    jsonx_put(d, "cached_tokens", json_object_new_int64(count(pd,
 	    "cached_tokens"))) &&
+	    jsonx_put(d, "cache_write_tokens", json_object_new_int64(count(pd,
+	    "cache_write_tokens"))) &&
 	    jsonx_put(u, "output_tokens", json_object_new_int64(outt)) &&
 	    jsonx_put(u, "output_tokens_details",
 	    (d = json_object_new_object())) &&
