@@ -9,7 +9,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { OpenAI, client, keyB, rejection } from './common.mjs';
+import { OpenAI, assertChecked, client, keyB, rejection } from
+    './common.mjs';
 
 const sdk = await import(process.env.VENNA_OPENAI_SDK || 'openai');
 const toFile = sdk.toFile;
@@ -301,4 +302,12 @@ test('create checks its fields', async () => {
 	const done = await c.batches.retrieve(ok.id);
 	const of = await c.files.retrieve(done.output_file_id);
 	assert.equal(of.expires_at, of.created_at + 7200);
+});
+
+test('every answer above was held to the OpenAPI document', () => {
+	assertChecked(['createFile 200', 'downloadFile 200',
+	    'createBatch 200', 'retrieveBatch 200', 'listBatches 200',
+	    'cancelBatch 200', 'cancelBatch 409', 'listBatches 400',
+	    'retrieveBatch 404', 'cancelBatch 404', 'createBatch 404',
+	    'createBatch 400', 'downloadFile 404']);
 });
