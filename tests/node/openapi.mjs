@@ -379,10 +379,10 @@ export async function validator() {
 
 	// stream: the events of a text/event-stream answer, one data field
 	// at a time.  Chat completions end with "[DONE]", the only data that
-	// is not JSON; an in-band {"error": ...} is what the SDK raises (and
-	// what OpenAI sends mid-stream) though the document does not model
-	// it: it is held to ErrorResponse.  The Responses API has its error
-	// event in its union and sends no [DONE].
+	// is not JSON, or with an in-band {"error": ...}: what the SDK raises
+	// (and what OpenAI sends mid-stream), which the document does not
+	// model; it is held to ErrorResponse and must be the last event.  The
+	// Responses API has its error event in its union and sends no [DONE].
 	function stream(method, p, status) {
 		const o = find(method, p);
 		const bad = [];
@@ -395,16 +395,17 @@ export async function validator() {
 		seen.add(`${o.op.operationId} ${status} stream`);
 		const ref = refFor(o, status, 'text/event-stream');
 		const chat = o.op.operationId === 'createChatCompletion';
-		let n = 0, done = false;
+		let n = 0, done = false, failed = false;
 		return {
 			event(text) {
 				n++;
 				if (ref.why)
 					return n === 1 ? [`openapi: ${o.name} ` +
 					    `${status}: ${ref.why}`] : [];
-				if (done)
+				if (done || failed)
 					return [`openapi: ${where} ${n}: data ` +
-					    `after [DONE]: ${quote(text)}`];
+					    `after ${done ? '[DONE]' : 'an error'}: ` +
+					    quote(text)];
 				if (text === '[DONE]') {
 					done = true;
 					return chat ? [] : [`openapi: ${where} ` +
@@ -418,17 +419,17 @@ export async function validator() {
 					return [`openapi: ${where} ${n}: not ` +
 					    `JSON: ${quote(text)}`];
 				}
-				const r = chat && data && typeof data ===
+				failed = chat && data !== null && typeof data ===
 				    'object' && 'error' in data &&
-				    !('object' in data) ?
+				    !('object' in data);
+				return validate(`${where} ${n}`, failed ?
 				    { ref: '#/components/schemas/ErrorResponse' } :
-				    ref;
-				return validate(`${where} ${n}`, r, data);
+				    ref, data);
 			},
 			end() {
-				if (chat && !done && !ref.why)
+				if (chat && !done && !failed && !ref.why)
 					return [`openapi: ${where}s: the stream ` +
-					    'ended without [DONE]'];
+					    'ended without [DONE] or an error'];
 				return [];
 			},
 		};

@@ -119,13 +119,16 @@ test('chat streams: each event, [DONE] last, in-band error envelopes', () => {
 	one(checkStream('POST', '/v1/chat/completions', sse(chunk({}, 'bogus'),
 	    '[DONE]')), 'event 1', '/choices/0/finish_reason', '"bogus"');
 	one(checkStream('POST', '/v1/chat/completions', sse(chunk({}, 'stop'))),
-	    'the stream ended without [DONE]');
+	    'the stream ended without [DONE] or an error');
 	one(checkStream('POST', '/v1/chat/completions', sse(chunk({}, 'stop'),
 	    '[DONE]', chunk({}))), 'event 3: data after [DONE]');
+	// An error ends a stream: OpenAI sends no [DONE] after it.
 	assert.deepEqual(checkStream('POST', '/v1/chat/completions', sse(
-	    chunk({ content: 'a' }), envelope, '[DONE]')), []);
+	    chunk({ content: 'a' }), envelope)), []);
+	one(checkStream('POST', '/v1/chat/completions', sse(envelope,
+	    chunk({ content: 'a' }))), 'event 2: data after an error');
 	one(checkStream('POST', '/v1/chat/completions', sse({ error:
-	    { message: 'cut' } }, '[DONE]')), 'event 1 ErrorResponse',
+	    { message: 'cut' } })), 'event 1 ErrorResponse',
 	    '/error/type is required');
 	one(checkStream('POST', '/v1/chat/completions', sse('{"id":', '[DONE]')),
 	    'event 1: not JSON: "{\\"id\\":"');
@@ -271,7 +274,7 @@ test('validate.mjs: exit 0, 1 with the reasons on stderr, 2 on usage', async () 
 	r = await cli(['POST', '/v1/chat/completions', '200'],
 	    sse(chunk({}, 'stop')));
 	assert.equal(r.code, 1);
-	assert.match(r.stderr, /ended without \[DONE\]/);
+	assert.match(r.stderr, /ended without \[DONE\] or an error/);
 	r = await cli(['POST', '/v1/chat/completions', '200',
 	    'text/event-stream; charset=utf-8'], sse(chunk({}, 'stop'), '[DONE]'));
 	assert.deepEqual(r, { code: 0, stderr: '' });
