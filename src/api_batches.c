@@ -75,8 +75,9 @@ static const struct {
 };
 
 /*
- * The batch object (openai-api.md §3.3) of the row st points at: every
- * timestamp present, null where unset; request_counts and usage always.
+ * The batch object (openai-api.md §3.3) of the row st points at: the
+ * fields that are set (the OpenAPI document types them without null, so
+ * an unset one is absent); request_counts and usage always.
  */
 static enum vn_err
 batch_json(struct buf *b, sqlite3_stmt *st)
@@ -93,13 +94,12 @@ batch_json(struct buf *b, sqlite3_stmt *st)
 	    (rc = buf_addstr(b, ",\"object\":\"batch\"")) != VN_OK)
 		return rc;
 	for (i = 0; i < VN_NELEM(batch_fields) && rc == VN_OK; i++) {
+		if (sqlite3_column_type(st, batch_fields[i].col) == SQLITE_NULL)
+			continue;
 		rc = buf_addf(b, ",\"%s\":", batch_fields[i].name);
 		if (rc != VN_OK)
 			break;
 		switch (sqlite3_column_type(st, batch_fields[i].col)) {
-		case SQLITE_NULL:
-			rc = buf_addstr(b, "null");
-			break;
 		case SQLITE_INTEGER:
 			rc = buf_addf(b, "%lld", (long long)
 			    sqlite3_column_int64(st, batch_fields[i].col));
@@ -415,16 +415,17 @@ api_batches_list(struct ctx *c)
 	sqlite3_reset(st);
 	store_put(c->store, db);
 	db = NULL;
+	/* Strings, not nullable, and optional here: an empty page has none. */
 	if (rc == VN_OK)
-		rc = buf_addstr(&b, "],\"first_id\":");
-	if (rc == VN_OK)
-		rc = n > 0 ? buf_add_json_string(&b, first, strlen(first)) :
-		    buf_addstr(&b, "null");
-	if (rc == VN_OK)
+		rc = buf_addc(&b, ']');
+	if (rc == VN_OK && n > 0)
+		rc = buf_addstr(&b, ",\"first_id\":");
+	if (rc == VN_OK && n > 0)
+		rc = buf_add_json_string(&b, first, strlen(first));
+	if (rc == VN_OK && n > 0)
 		rc = buf_addstr(&b, ",\"last_id\":");
-	if (rc == VN_OK)
-		rc = n > 0 ? buf_add_json_string(&b, last, strlen(last)) :
-		    buf_addstr(&b, "null");
+	if (rc == VN_OK && n > 0)
+		rc = buf_add_json_string(&b, last, strlen(last));
 	if (rc == VN_OK)
 		rc = buf_addf(&b, ",\"has_more\":%s}", more ? "true" : "false");
 	if (rc == VN_OK)

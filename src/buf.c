@@ -214,8 +214,9 @@ buf_consume(struct buf *b, size_t n)
 
 /*
  * The end of a list object (openai-api.md §1.4) after its data items:
- * `],"first_id":..,"last_id":..,"has_more":..` (ids null for an empty
- * page).  The caller closes the object, after any field of its own.
+ * `],"first_id":..,"last_id":..,"has_more":..`.  The OpenAPI document
+ * requires both ids as strings, never null, so an empty page has "".
+ * The caller closes the object, after any field of its own.
  */
 enum vn_err
 buf_add_list_end(struct buf *b, const char *first, const char *last, int more)
@@ -224,13 +225,11 @@ buf_add_list_end(struct buf *b, const char *first, const char *last, int more)
 
 	rc = buf_addstr(b, "],\"first_id\":");
 	if (rc == VN_OK)
-		rc = first[0] != '\0' ? buf_add_json_string(b, first,
-		    strlen(first)) : buf_addstr(b, "null");
+		rc = buf_add_json_string(b, first, strlen(first));
 	if (rc == VN_OK)
 		rc = buf_addstr(b, ",\"last_id\":");
 	if (rc == VN_OK)
-		rc = last[0] != '\0' ? buf_add_json_string(b, last,
-		    strlen(last)) : buf_addstr(b, "null");
+		rc = buf_add_json_string(b, last, strlen(last));
 	if (rc == VN_OK)
 		rc = buf_addf(b, ",\"has_more\":%s", more ? "true" : "false");
 	return rc;

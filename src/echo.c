@@ -318,8 +318,7 @@ echo_completion(const struct echo_reply *rep, const char *id, long created,
 	if (rc == VN_OK)
 		rc = usage_json(b, rep);
 	if (rc == VN_OK)
-		rc = buf_addstr(b, ",\"service_tier\":\"default\","
-		    "\"system_fingerprint\":null}");
+		rc = buf_addstr(b, ",\"service_tier\":\"default\"}");
 	return rc;
 }
 
@@ -336,8 +335,7 @@ chunk_head(struct buf *b, const char *id, long created, const char *model)
 		return rc;
 	if ((rc = buf_add_json_string(b, model, strlen(model))) != VN_OK)
 		return rc;
-	return buf_addstr(b, ",\"service_tier\":\"default\","
-	    "\"system_fingerprint\":null,\"choices\":[");
+	return buf_addstr(b, ",\"service_tier\":\"default\",\"choices\":[");
 }
 
 static enum vn_err

@@ -63,11 +63,12 @@ files_json(struct buf *b, const struct file_obj *f)
 	if ((rc = buf_addstr(b, "{\"id\":")) != VN_OK ||
 	    (rc = buf_add_json_string(b, f->id, strlen(f->id))) != VN_OK ||
 	    (rc = buf_addf(b, ",\"object\":\"file\",\"bytes\":%lld,"
-	    "\"created_at\":%lld,\"expires_at\":", (long long)f->bytes,
+	    "\"created_at\":%lld", (long long)f->bytes,
 	    (long long)f->created_at)) != VN_OK)
 		return rc;
-	rc = f->expires_at != 0 ? buf_addf(b, "%lld",
-	    (long long)f->expires_at) : buf_addstr(b, "null");
+	/* The spec types expires_at as an integer: never is absent. */
+	rc = f->expires_at != 0 ? buf_addf(b, ",\"expires_at\":%lld",
+	    (long long)f->expires_at) : VN_OK;
 	if (rc != VN_OK ||
 	    (rc = buf_addstr(b, ",\"filename\":")) != VN_OK ||
 	    (rc = buf_add_json_string(b, f->filename,
@@ -77,13 +78,13 @@ files_json(struct buf *b, const struct file_obj *f)
 	    strlen(f->purpose))) != VN_OK ||
 	    (rc = buf_addstr(b, ",\"status\":")) != VN_OK ||
 	    (rc = buf_add_json_string(b, f->status,
-	    strlen(f->status))) != VN_OK ||
-	    (rc = buf_addstr(b, ",\"status_details\":")) != VN_OK)
+	    strlen(f->status))) != VN_OK)
 		return rc;
-	rc = f->status_details[0] != '\0' ? buf_add_json_string(b,
-	    f->status_details, strlen(f->status_details)) :
-	    buf_addstr(b, "null");
-	if (rc != VN_OK)
+	/* A string in the spec, never null: none is absent. */
+	if (f->status_details[0] != '\0' &&
+	    ((rc = buf_addstr(b, ",\"status_details\":")) != VN_OK ||
+	    (rc = buf_add_json_string(b, f->status_details,
+	    strlen(f->status_details))) != VN_OK))
 		return rc;
 	return buf_addc(b, '}');
 }

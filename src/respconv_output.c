@@ -72,6 +72,8 @@ respconv_usage(struct json_object *cu, struct json_object **out)
 	    (d = json_object_new_object())) &&
 	    jsonx_put(d, "cached_tokens", json_object_new_int64(count(pd,
 	    "cached_tokens"))) &&
+	    jsonx_put(d, "cache_write_tokens", json_object_new_int64(count(pd,
+	    "cache_write_tokens"))) &&
 	    jsonx_put(u, "output_tokens", json_object_new_int64(outt)) &&
 	    jsonx_put(u, "output_tokens_details",
 	    (d = json_object_new_object())) &&
@@ -448,9 +450,12 @@ respconv_response(const struct respconv_fields *rf)
 	    echo(r, req, "top_logprobs", json_object_new_int(0)) &&
 	    echo(r, req, "top_p", json_object_new_int(1)) &&
 	    echo(r, req, "truncation", json_object_new_string("disabled")) &&
-	    json_object_object_add(r, "usage", rf->usage != NULL ?
-	    json_object_get(rf->usage) : NULL) == 0 &&
-	    echo(r, req, "user", NULL) &&
+	    /* ResponseUsage is not nullable: none yet is absent. */
+	    (rf->usage == NULL || jsonx_put(r, "usage",
+	    json_object_get(rf->usage))) &&
+	    /* A string in the spec, not nullable: unset is absent. */
+	    (!json_object_object_get_ex(req, "user", &v) || v == NULL ||
+	    jsonx_put(r, "user", json_object_get(v))) &&
 	    echo(r, req, "metadata", json_object_new_object());
 	if (!ok) {
 		json_object_put(r);

@@ -136,6 +136,13 @@ post() {
 	RID=$(sed -n 's/^x-request-id: *//Ip' <<<"$HTTP_HEADERS" | head -n 1)
 }
 chat() { post /chat/completions "$@"; }
+# conforms METHOD PATH [FILE]: the last answer (post's, or http's with
+# FILE $STACK/http.out) fits the OpenAPI document's schema for it, each
+# event of a stream (tests/node/validate.mjs; the reasons go to the log).
+conforms() {
+	"$NODE" "$top_srcdir/tests/node/validate.mjs" "$1" "$2" \
+	    "$HTTP_STATUS" < "${3:-$STACK/post.out}"
+}
 # A call that reached a model: one usage row is due.
 billed() { echo "$RID" >> "$STACK/rids"; }
 
@@ -254,6 +261,8 @@ is "$(jv '[b.object, b.model, /^chatcmpl-[A-Za-z0-9]+$/.test(b.id), typeof b.cre
 is "$(jv '[b.usage.prompt_tokens, b.usage.completion_tokens, b.usage.total_tokens]')" \
     "[3,3,6]" "  usage counts words: 3 + 3 = 6"
 check "  Content-Type application/json" grep -qi '^content-type: application/json' <<<"$HTTP_HEADERS"
+check "  fits the OpenAPI document" conforms POST /v1/chat/completions \
+    "$STACK/http.out"
 RID=$(sed -n 's/^x-request-id: *//Ip' <<<"$HTTP_HEADERS")
 check "  an x-request-id" grep -q '^req_' <<<"$RID"
 billed
@@ -270,6 +279,8 @@ check "  text/event-stream" grep -qi '^content-type: text/event-stream' <<<"$HTT
 is "$(sse '[s.content[0], s.chunks[0], s.roles, s.finish[0], s.done, s.last, s.bad, s.afterDone]')" \
     '["one two three",3,1,"stop",true,"[DONE]",0,0]' \
     "  one chunk per word, a role chunk, finish stop, [DONE] last"
+check "  every event fits the OpenAPI document" \
+    conforms POST /v1/chat/completions
 is "$(sse '[s.usageKey, s.usage, s.ids.length, /^chatcmpl-/.test(s.ids[0]), s.objects]')" \
     '[0,null,1,true,["chat.completion.chunk"]]' \
     "  no usage key at all when include_usage was not asked; one chatcmpl- id"
@@ -285,6 +296,8 @@ is "$(sse '[s.usage.prompt_tokens, s.usage.completion_tokens, s.usage.total_toke
     "[3,3,6]" "  the usage chunk's numbers"
 is "$(sse 'JSON.parse(require("fs").readFileSync(process.argv[2], "utf8").split("\n").filter((l) => l.startsWith("data: {")).pop().slice(6)).choices.length')" \
     "0" "  the usage chunk comes last, before [DONE]"
+check "  every event fits the OpenAPI document" \
+    conforms POST /v1/chat/completions
 
 chat '{"model":"venna-1","messages":[{"role":"user","content":"a b c d e"}],"max_tokens":2,"n":3}'
 billed
@@ -292,6 +305,7 @@ is "$(jv 'b.choices.map((c) => c.index + ":" + c.message.content + ":" + c.finis
     "0:a b:length,1:a b:length,2:a b:length" "max_tokens 2, n 3: three truncated choices, finish length"
 is "$(jv '[b.usage.prompt_tokens, b.usage.completion_tokens]')" "[5,6]" \
     "  completion tokens count every choice"
+check "  fits the OpenAPI document" conforms POST /v1/chat/completions
 
 chat '{"model":"venna-1","messages":[{"role":"user","content":"x"}],"n":128}'
 billed
@@ -305,6 +319,7 @@ is "$HTTP_STATUS" 200 "embeddings: 200"
 is "$(jv '[b.object, b.model, b.data.length, b.data.map((d) => d.object + d.index + ":" + d.embedding.length).join(","), b.usage.prompt_tokens, b.usage.total_tokens]')" \
     '["list","venna-1",3,"embedding0:5,embedding1:5,embedding2:5",7,7]' \
     "  3 vectors of 5 floats, usage in words"
+check "  fits the OpenAPI document" conforms POST /v1/embeddings
 is "$(jv 'JSON.stringify(b.data[0].embedding) === JSON.stringify(b.data[1].embedding) && JSON.stringify(b.data[0].embedding) !== JSON.stringify(b.data[2].embedding) && b.data[0].embedding.every((x) => x >= -1 && x <= 1)')" \
     true "  equal inputs embed equally, others not; values in [-1, 1]"
 is "$(row "$RID" | cut -d'|' -f3-10)" "/v1/embeddings|venna-1|echo|7|0|0|14000000|200" \
@@ -319,6 +334,7 @@ is "$(jv 'b.data[0].embedding.length')" 8 "  8 dimensions by default"
 post /embeddings '{"model":"venna-1"}'
 is "$HTTP_STATUS/$(jv 'b.error.param')/$(jv 'b.error.code')" \
     "400/input/missing_required_parameter" "embeddings without input: 400 param input"
+check "  fits the OpenAPI document" conforms POST /v1/embeddings
 post /embeddings '{"model":"venna-1","input":[]}'
 is "$HTTP_STATUS/$(jv 'b.error.param')" "400/input" "embeddings with an empty input array: 400"
 post /embeddings '{"model":"nope","input":"x"}'
@@ -336,6 +352,7 @@ bad() {	# bad NAME STATUS PARAM CODE BODY
 	check "  an OpenAI envelope" is_envelope
 }
 bad "malformed JSON: 400" 400 null null '{"model":"m-ok",'"$MSG"
+check "  fits the OpenAPI document" conforms POST /v1/chat/completions
 bad "a JSON array body: 400 invalid_type" 400 null invalid_type '[{"model":"m-ok"}]'
 deep=$(printf '{"a":%.0s' $(seq 1 70))1$(printf '}%.0s' $(seq 1 70))
 bad "JSON nested 70 deep (max_json_depth 64): 400" 400 null null \
@@ -601,6 +618,8 @@ is "$HTTP_STATUS" 200 "a stream that times out after keepalives: 200 (headers we
 is "$(sse '[s.commentsBeforeData >= 1, s.data, s.error && s.error.code, s.error && s.error.type, s.done]')" \
     '[true,1,"upstream_timeout","server_error",false]' \
     "  keepalive comments, then one in-band error event, no [DONE]"
+check "  every event fits the OpenAPI document" \
+    conforms POST /v1/chat/completions
 check "  within bounds (${HTTP_TIME}s < 15)" lt "$HTTP_TIME" 15
 is "$(row "$RID" | cut -d'|' -f10)" 504 "  ledger row status 504"
 
@@ -639,6 +658,8 @@ billed
 is "$HTTP_STATUS/$(sse '[s.roles, s.error && s.error.type, s.error && s.error.code, s.done, s.bad]')" \
     '200/[1,"server_error","upstream_error",false,0]' \
     "a bad event after the role chunk: in-band error, no [DONE], no garbage relayed"
+check "  every event fits the OpenAPI document" \
+    conforms POST /v1/chat/completions
 check "  the error event names no upstream" bash -c '! grep -qE "127\.0\.0\.1|sk-|http:" "$1"' _ "$STACK/post.out"
 
 mock_reset "$OK_URL"
@@ -646,6 +667,7 @@ chat "{\"model\":\"m-ok\",$MSG,\"mock\":{\"bytes\":300000}}"
 billed
 is "$HTTP_STATUS/$(jv 'b.error.code')" "502/upstream_error" \
     "an answer over max_upstream_response (256k): 502"
+check "  fits the OpenAPI document" conforms POST /v1/chat/completions
 
 # Stream events of ~120 KB each, written in pieces: each spans several
 # FastCGI records (at most 65,535 bytes) and must arrive whole.
@@ -664,6 +686,8 @@ is "$HTTP_STATUS/$(sse '[s.chunks[0], s.error && s.error.type, s.error && s.erro
 is "$(sse '"mock reply to: cut me off".startsWith(s.content[0]) && s.content[0].length < 25')" true \
     "  what came is a strict prefix of the reply"
 is "$(sse 'JSON.parse(s.last).error !== undefined')" true "  the error event is the last event"
+check "  every event fits the OpenAPI document" \
+    conforms POST /v1/chat/completions
 is "$(row "$RID" | cut -d'|' -f5,10)" "ok|502" "  ledger row status 502"
 
 # Refused gateway credentials: never shown to the client.

@@ -41,6 +41,13 @@ sleep 0.5
 # err: "status/param/code" of the last answer, for one-line checks.
 err() { echo "$HTTP_STATUS/$(jv 'b.error.param')/$(jv 'b.error.code')"; }
 
+# conforms METHOD PATH: the last answer fits the OpenAPI document's
+# schema for it (tests/node/validate.mjs; the reasons go to the log).
+conforms() {
+	"$NODE" "$top_srcdir/tests/node/validate.mjs" "$1" "$2" \
+	    "$HTTP_STATUS" < "$STACK/http.out"
+}
+
 # up ARGS...: POST /v1/files with curl -F ARGS as KEY (default KEY_A).
 up() {
 	http POST "$BASE_URL/files" -H "Authorization: Bearer ${KEY:-$KEY_A}" \
@@ -110,16 +117,18 @@ check "  id file-..." grep -Eq '^file-[A-Za-z0-9]{24}$' <<<"$ID"
 is "$(jv 'b.object + " " + b.bytes + " " + b.filename + " " + b.purpose + " " + b.status')" \
     "file 8448 bytes.bin assistants processed" \
     "  object, bytes, filename (basename only), purpose, status"
-is "$(jv '[typeof b.created_at, Math.abs(b.created_at - Date.now() / 1000) < 600, b.expires_at, b.status_details]')" \
-    '["number",true,null,null]' "  created_at now, expires_at and status_details null"
+is "$(jv '[typeof b.created_at, Math.abs(b.created_at - Date.now() / 1000) < 600, "expires_at" in b, "status_details" in b]')" \
+    '["number",true,false,false]' "  created_at now, no expires_at, no status_details"
 is "$(jv 'Object.keys(b).sort().join()')" \
-    "bytes,created_at,expires_at,filename,id,object,purpose,status,status_details" \
+    "bytes,created_at,filename,id,object,purpose,status" \
     "  exactly the fields of the file object"
+check "  fits the OpenAPI document" conforms POST /v1/files
 check "  stored at <shard>/<id>" test -f "$STACK/files/${ID:5:2}/$ID"
 check "  no temporary file left" no_temp "$STACK/files"
 
 get "/files/$ID"
 is "$HTTP_STATUS/$(jv b.id)/$(jv b.bytes)" "200/$ID/8448" "retrieve"
+check "  fits the OpenAPI document" conforms GET "/v1/files/$ID"
 
 rm -f "$STACK/dl"
 H=$(curl -s -D - -o "$STACK/dl" -H "Authorization: Bearer $KEY_A" \
@@ -134,10 +143,12 @@ check "  Content-Disposition: attachment, both filename forms" \
 del "/files/$ID"
 is "$HTTP_STATUS/$(jv 'JSON.stringify(b)')" \
     "200/{\"id\":\"$ID\",\"object\":\"file\",\"deleted\":true}" "delete"
+check "  fits the OpenAPI document" conforms DELETE "/v1/files/$ID"
 get "/files/$ID"
 is "$(err)/$(jv b.error.message)" "404/id/null/No such File object: $ID" \
     "  then retrieve: 404, param id, No such File object"
 check "  an envelope" is_envelope
+check "  fits the OpenAPI document" conforms GET "/v1/files/$ID"
 get "/files/$ID/content"
 is "$(err)" "404/id/null" "  content: 404"
 del "/files/$ID"
@@ -179,6 +190,7 @@ check "  and nothing named after a client's file" \
 up -H 'Content-Type: text/plain' --data-binary 'hello'
 is "$(err)" "415/null/unsupported_media_type" "not multipart: 415"
 check "  an envelope" is_envelope
+check "  fits the OpenAPI document" conforms POST /v1/files
 up -H 'Content-Type: application/json' --data-binary '{"purpose":"batch"}'
 is "$(err)" "415/null/unsupported_media_type" "JSON: 415"
 up -H 'Content-Type: multipart/form-data' --data-binary 'x'
@@ -236,6 +248,7 @@ up -F purpose=user_data -F "file=@$STACK/1m"
 is "$HTTP_STATUS/$(jv b.bytes)" "200/1048576" "a file of exactly max_upload: 200"
 up -F purpose=user_data -F "file=@$STACK/1m+1"
 is "$(err)" "413/file/request_too_large" "one byte more: 413, param file"
+check "  fits the OpenAPI document" conforms POST /v1/files
 check "  names the limit" grep -q '1048576 bytes' <<<"$(jv b.error.message)"
 up -H 'Transfer-Encoding: chunked' -F purpose=user_data -F "file=@$STACK/1m"
 is "$HTTP_STATUS/$(jv b.bytes)" "200/1048576" "sent chunked (no Content-Length): 200"
@@ -353,6 +366,7 @@ is "$(jv b.first_id)" "$(tail -n 1 "$STACK/ids")" "  first_id is the newest"
 get "/files?limit=10&offset=5" "$KEY_C"
 is "$(jv 'b.data.length + " " + b.total + " " + b.has_more')" "10 25 true" \
     "offset=5&limit=10: 10 files, total 25, has_more"
+check "  fits the OpenAPI document" conforms GET /v1/files
 is "$(jv b.first_id)" "$(tac "$STACK/ids" | sed -n 6p)" "  starting at the 6th newest"
 get "/files?limit=10&offset=20" "$KEY_C"
 is "$(jv 'b.data.length + " " + b.total + " " + b.has_more')" "5 25 false" \
@@ -362,6 +376,10 @@ is "$(jv 'b.data.length + " " + b.data.every(f => f.purpose === "assistants")')"
     "5 true" "purpose=assistants: its 5 files only"
 get "/files?purpose=assistants&limit=2&order=asc" "$KEY_C"
 is "$(jv 'b.data.length + " " + b.has_more')" "2 true" "  with limit and order"
+get "/files?purpose=vision" "$KEY_C"
+is "$HTTP_STATUS/$(jv 'JSON.stringify([b.data, b.first_id, b.last_id, b.has_more])')" \
+    '200/[[],"","",false]' "a purpose with no files: an empty page, ids \"\""
+check "  fits the OpenAPI document" conforms GET /v1/files
 for q in limit=0 limit=10001 limit=x "order=up" "purpose=nope" "offset=-1"; do
 	get "/files?$q" "$KEY_C"
 	is "$(err)" "400/${q%%=*}/invalid_value" "?$q: 400, param ${q%%=*}"

@@ -15,15 +15,23 @@ stack_init || { echo "Bail out! stack_init"; exit 1; }
 start_venna -w 2 -t 8 || { echo "Bail out! venna-fcgi"; exit 1; }
 start_nginx || { echo "Bail out! nginx"; exit 1; }
 AUTH_A="Authorization: Bearer $KEY_A"
+# conforms METHOD PATH: the last answer fits the OpenAPI document's
+# schema for it (tests/node/validate.mjs; the reasons go to the log).
+conforms() {
+	"$NODE" "$top_srcdir/tests/node/validate.mjs" "$1" "$2" \
+	    "$HTTP_STATUS" < "$STACK/http.out"
+}
 
 http GET "$BASE_URL/models" -H "$AUTH_A"
 is "$HTTP_STATUS" 200 "GET /v1/models with a key"
 check "  lists venna-1" grep -q '"id":"venna-1"' <<<"$HTTP_BODY"
 check "  carries x-request-id" grep -qi '^x-request-id: req_' <<<"$HTTP_HEADERS"
+check "  fits the OpenAPI document" conforms GET /v1/models
 
 http GET "$BASE_URL/models"
 is "$HTTP_STATUS" 401 "no key: 401"
 check "  an OpenAI envelope" is_envelope
+check "  fits the OpenAPI document" conforms GET /v1/models
 check "  names the scheme" grep -qi '^www-authenticate: Bearer' <<<"$HTTP_HEADERS"
 
 http GET "$BASE_URL/models" -H "Authorization: Bearer vk_garbage"
@@ -49,6 +57,7 @@ check "  with Allow: GET" grep -qi '^allow: GET' <<<"$HTTP_HEADERS"
 http POST "$BASE_URL/audio/speech" -H "$AUTH_A" -d '{}'
 is "$HTTP_STATUS" 501 "a documented endpoint not served: 501"
 check "  not_implemented envelope" is_envelope not_implemented
+check "  fits the OpenAPI document" conforms POST /v1/audio/speech
 check "  the documented message" grep -q "Endpoint 'POST /v1/audio/speech' is not implemented yet on Venna gateway" <<<"$HTTP_BODY"
 check "  tells SDKs not to retry" grep -qi '^x-should-retry: false' <<<"$HTTP_HEADERS"
 
@@ -58,6 +67,7 @@ check "  model_not_found envelope" is_envelope model_not_found
 
 http GET "$BASE_URL/models/venna-1" -H "$AUTH_A"
 is "$HTTP_STATUS" 200 "GET /v1/models/venna-1"
+check "  fits the OpenAPI document" conforms GET /v1/models/venna-1
 
 # A key revoked with vennactl fails on every worker within a second
 # (workers keep a key's row for at most 500 ms).

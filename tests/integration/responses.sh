@@ -38,6 +38,13 @@ start_nginx || { echo "Bail out! nginx"; exit 1; }
 H="Authorization: Bearer $KEY_A"
 J='Content-Type: application/json'
 field() { sed -n "s/^{\"id\":\"\\(resp_[^\"]*\\)\".*/\\1/p" <<< "$1"; }
+# conforms METHOD PATH: the last answer fits the OpenAPI document's
+# schema for it, each event of a stream (tests/node/validate.mjs; the
+# reasons go to the log).
+conforms() {
+	"$NODE" "$top_srcdir/tests/node/validate.mjs" "$1" "$2" \
+	    "$HTTP_STATUS" < "$STACK/http.out"
+}
 
 # ---- framing ----
 http POST "$BASE_URL/responses" -H "$H" -H "$J" \
@@ -58,6 +65,7 @@ for (const e of evs) {
 check "  no [DONE]" bash -c '! grep -q "\[DONE\]" <<< "$1"' _ "$HTTP_BODY"
 last=$(grep '^event: ' <<< "$HTTP_BODY" | tail -1)
 is "$last" "event: response.completed" "  it ends with response.completed"
+check "  every event fits the OpenAPI document" conforms POST /v1/responses
 
 # ---- an upstream that breaks mid-stream ----
 http POST "$BASE_URL/responses" -H "$H" -H "$J" \
@@ -66,18 +74,21 @@ last=$(grep '^event: ' <<< "$HTTP_BODY" | tail -1)
 is "$last" "event: response.failed" "a stream cut upstream ends in response.failed"
 check "  after some text was sent" grep -q 'response.output_text.delta' \
     <<< "$HTTP_BODY"
+check "  every event fits the OpenAPI document" conforms POST /v1/responses
 rid=$(grep -o '"id":"resp_[^"]*"' <<< "$HTTP_BODY" | head -1 | cut -d'"' -f4)
 is "$(sql "SELECT status FROM responses WHERE id = '$rid'")" failed \
     "  and it is stored as failed"
 http GET "$BASE_URL/responses/$rid" -H "$H"
 check "  its error says server_error" grep -q '"error":{"code":"server_error"' \
     <<< "$HTTP_BODY"
+check "  fits the OpenAPI document" conforms GET "/v1/responses/$rid"
 
 # ---- billing ----
 http POST "$BASE_URL/responses" -H "$H" -H "$J" \
     -d '{"model":"m-mock","input":"bill me please","store":false}'
 sid=$(field "$HTTP_BODY")
 check "store:false answers a response ($sid)" [ -n "$sid" ]
+check "  fits the OpenAPI document" conforms POST /v1/responses
 is "$(sql "SELECT count(*) FROM responses WHERE id = '$sid'")" 0 \
     "  and keeps no response row"
 "$VENNACTL" -c "$STACK/venna.conf" usage >/dev/null 2>&1
@@ -105,6 +116,7 @@ check "  within a minute ($((t1 - t0)) s)" [ $((t1 - t0)) -lt 60 ]
 http GET "$BASE_URL/responses/$bid" -H "$H"
 check "  with its answer" grep -q 'mock reply to: survive this' \
     <<< "$HTTP_BODY"
+check "  fits the OpenAPI document" conforms GET "/v1/responses/$bid"
 is "$(sql "SELECT count(*) FROM responses WHERE lease_owner IS NOT NULL")" 0 \
     "  and no lease left"
 # ---- deleting a response that another continues ----

@@ -17,6 +17,12 @@ batch_stack || { echo "Bail out! the stack"; exit 1; }
 start_venna -w 2 -t 8 || { echo "Bail out! venna-fcgi"; exit 1; }
 start_nginx || { echo "Bail out! nginx"; exit 1; }
 export VENNA_BATCH
+# conforms METHOD PATH: the last answer fits the OpenAPI document's
+# schema for it (tests/node/validate.mjs; the reasons go to the log).
+conforms() {
+	"$NODE" "$top_srcdir/tests/node/validate.mjs" "$1" "$2" \
+	    "$HTTP_STATUS" < "$STACK/http.out"
+}
 
 run_sdk batches.test.mjs | sed 's/^/    /'
 sdk=${PIPESTATUS[0]}
@@ -56,6 +62,7 @@ http GET "$BASE_URL/batches/$xid" -H "Authorization: Bearer $KEY_A"
 check "past its window, the batch is expired" \
     grep -q '"status":"expired"' <<< "$HTTP_BODY"
 check "  with expired_at set" grep -q '"expired_at":[0-9]' <<< "$HTTP_BODY"
+check "  fits the OpenAPI document" conforms GET "/v1/batches/$xid"
 ofid=$(echo "$HTTP_BODY" | sed -n 's/.*"output_file_id":"\([^"]*\)".*/\1/p')
 efid=$(echo "$HTTP_BODY" | sed -n 's/.*"error_file_id":"\([^"]*\)".*/\1/p')
 http GET "$BASE_URL/files/$ofid/content" -H "Authorization: Bearer $KEY_A"

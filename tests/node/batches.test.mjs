@@ -9,7 +9,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { OpenAI, client, keyB, rejection } from './common.mjs';
+import { OpenAI, assertChecked, client, keyB, rejection } from
+    './common.mjs';
 
 const sdk = await import(process.env.VENNA_OPENAI_SDK || 'openai');
 const toFile = sdk.toFile;
@@ -34,9 +35,10 @@ async function upload(lines, c = client()) {
 	    file: await toFile(Buffer.from(text), 'requests.jsonl') });
 }
 
-// The output or error file's lines, each parsed.
+// The output or error file's lines, each parsed ([] when the batch has
+// no such file: the field is absent).
 async function lines(c, fileId) {
-	if (fileId === null)
+	if (fileId === undefined)
 		return [];
 	const text = await (await c.files.content(fileId)).text();
 	assert.ok(text.endsWith('\n'), 'the file ends with a line end');
@@ -73,8 +75,8 @@ test('create, run, retrieve: a completed batch with its output file', async () =
 		assert.ok(done[k] >= b.created_at, `${k} is set`);
 	for (const k of ['failed_at', 'expired_at', 'cancelling_at',
 	    'cancelled_at'])
-		assert.equal(done[k], null, `${k} is null`);
-	assert.equal(done.error_file_id, null);
+		assert.ok(!(k in done), `${k} is absent`);
+	assert.ok(!('error_file_id' in done), 'no error file');
 	assert.ok(done.usage.input_tokens > 0 && done.usage.output_tokens > 0);
 	assert.equal(done.usage.total_tokens, done.usage.input_tokens +
 	    done.usage.output_tokens);
@@ -144,8 +146,8 @@ test('a bad input file fails the batch with line-numbered errors', async () => {
 	const done = await c.batches.retrieve(b.id);
 	assert.equal(done.status, 'failed');
 	assert.ok(done.failed_at >= done.created_at);
-	assert.equal(done.in_progress_at, null);
-	assert.equal(done.output_file_id, null);
+	assert.ok(!('in_progress_at' in done), 'it never ran');
+	assert.ok(!('output_file_id' in done), 'no output file');
 	const byLine = Object.fromEntries(done.errors.data.map((e) =>
 	    [e.line, e]));
 	assert.equal(done.errors.object, 'list');
@@ -182,8 +184,8 @@ test('cancel before it runs: cancelled, nothing ran; 409 after', async () => {
 	const done = await c.batches.retrieve(b.id);
 	assert.equal(done.status, 'cancelled');
 	assert.ok(done.cancelled_at >= done.cancelling_at);
-	assert.equal(done.output_file_id, null);
-	assert.equal(done.error_file_id, null);
+	assert.ok(!('output_file_id' in done), 'no output file');
+	assert.ok(!('error_file_id' in done), 'no error file');
 	assert.equal(done.request_counts.completed, 0);
 	const e = await rejection(c.batches.cancel(b.id));
 	assert.ok(e instanceof OpenAI.ConflictError, `got ${e}`);
@@ -303,4 +305,12 @@ test('create checks its fields', async () => {
 	const done = await c.batches.retrieve(ok.id);
 	const of = await c.files.retrieve(done.output_file_id);
 	assert.equal(of.expires_at, of.created_at + 7200);
+});
+
+test('every answer above was held to the OpenAPI document', () => {
+	assertChecked(['createFile 200', 'downloadFile 200',
+	    'createBatch 200', 'retrieveBatch 200', 'listBatches 200',
+	    'cancelBatch 200', 'cancelBatch 409', 'listBatches 400',
+	    'retrieveBatch 404', 'cancelBatch 404', 'createBatch 404',
+	    'createBatch 400', 'downloadFile 404']);
 });

@@ -4,7 +4,8 @@
 // whitespace-separated word, a stream sends one word per chunk.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { OpenAI, client, drain, keyA, rejection } from './common.mjs';
+import { OpenAI, assertChecked, client, drain, keyA, rejection } from
+    './common.mjs';
 
 const MODEL = 'venna-1';
 const user = (content) => [{ role: 'user', content }];
@@ -418,4 +419,11 @@ test('a bad key on chat is AuthenticationError, nothing echoed', async () => {
 	assert.ok(e instanceof OpenAI.AuthenticationError);
 	assert.equal(e.status, 401);
 	assert.ok(!e.message.includes(bad));
+});
+
+test('every answer above was held to the OpenAPI document', () => {
+	assertChecked(['createChatCompletion 200',
+	    'createChatCompletion 200 stream', 'createEmbedding 200',
+	    'createChatCompletion 404', 'createChatCompletion 400',
+	    'createChatCompletion 401']);
 });

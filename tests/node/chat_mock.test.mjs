@@ -10,7 +10,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { OpenAI, client, drain, keyA, rejection } from './common.mjs';
+import { OpenAI, assertChecked, client, drain, keyA, rejection } from
+    './common.mjs';
 
 const MOCK = process.env.MOCK_URL;
 const UPKEY = process.env.UPKEY;
@@ -253,4 +254,11 @@ test('aborting a stream in the SDK aborts the upstream transfer', async () => {
 	} while (s.aborted === before && Date.now() - t0 < 5000);
 	assert.equal(s.aborted, before + 1, 'the mock saw the abort');
 	assert.ok(Date.now() - t0 < 4500, 'well before the stream would end');
+});
+
+test('every answer above was held to the OpenAPI document', () => {
+	assertChecked(['createChatCompletion 200',
+	    'createChatCompletion 200 stream', 'createEmbedding 200',
+	    'createChatCompletion 400', 'createChatCompletion 502',
+	    'createChatCompletion 503', 'createChatCompletion 504']);
 });

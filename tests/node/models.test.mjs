@@ -2,7 +2,8 @@
 // official SDK sees them.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { OpenAI, client, keyA, rejection } from './common.mjs';
+import { OpenAI, assertChecked, client, keyA, rejection } from
+    './common.mjs';
 
 test('models.list returns the configured models', async () => {
 	const ids = [];
@@ -53,4 +54,9 @@ test('an endpoint Venna does not serve is 501 not_implemented', async () => {
 	assert.equal(e.code, 'not_implemented');
 	assert.equal(e.error.message, "Endpoint 'POST /v1/images/generations' " +
 	    'is not implemented yet on Venna gateway');
+});
+
+test('every answer above was held to the OpenAPI document', () => {
+	assertChecked(['listModels 200', 'retrieveModel 200',
+	    'retrieveModel 404', 'listModels 401', 'createImage 501']);
 });

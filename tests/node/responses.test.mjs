@@ -8,7 +8,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { OpenAI, client, keyB, rejection } from './common.mjs';
+import { OpenAI, assertChecked, checkedFetch, client, keyB, rejection }
+    from './common.mjs';
 
 const MOCK = process.env.MOCK_URL;
 const nonce = () => 'n' + randomBytes(6).toString('hex');
@@ -166,8 +167,8 @@ test('retrieve, input items with pagination, delete', async () => {
 	    ['one', 'two']);
 	assert.equal(p1.has_more, true);
 	// first_id and last_id, which the SDK's page does not keep.
-	const raw = await (await fetch(`${process.env.BASE_URL}/responses/` +
-	    `${r.id}/input_items?limit=2&order=asc`, { headers: {
+	const raw = await (await checkedFetch(`${process.env.BASE_URL}/` +
+	    `responses/${r.id}/input_items?limit=2&order=asc`, { headers: {
 		Authorization: `Bearer ${process.env.KEY_A}` } })).json();
 	assert.equal(raw.first_id, p1.data[0].id);
 	assert.equal(raw.last_id, p1.data[1].id);
@@ -196,9 +197,9 @@ test('retrieve, input items with pagination, delete', async () => {
 test('delete answers the deletion object on the wire', async () => {
 	const c = client();
 	const r = await c.responses.create({ model: 'venna-1', input: 'x' });
-	const res = await fetch(`${process.env.BASE_URL}/responses/${r.id}`,
-	    { method: 'DELETE', headers: {
-		Authorization: `Bearer ${process.env.KEY_A}` } });
+	const res = await checkedFetch(
+	    `${process.env.BASE_URL}/responses/${r.id}`, { method: 'DELETE',
+		headers: { Authorization: `Bearer ${process.env.KEY_A}` } });
 	assert.equal(res.status, 200);
 	assert.deepEqual(await res.json(), { id: r.id, object: 'response',
 	    deleted: true });
@@ -307,4 +308,12 @@ test('bad requests get a 400 naming the parameter', async () => {
 	    input: 'x' }));
 	assert.ok(e instanceof OpenAI.NotFoundError, `got ${e}`);
 	assert.equal(e.code, 'model_not_found');
+});
+
+test('every answer above was held to the OpenAPI document', () => {
+	assertChecked(['createResponse 200', 'createResponse 200 stream',
+	    'getResponse 200', 'deleteResponse 200', 'cancelResponse 200',
+	    'listInputItems 200', 'getResponse 404', 'deleteResponse 404',
+	    'cancelResponse 404', 'listInputItems 404', 'cancelResponse 409',
+	    'cancelResponse 400', 'createResponse 400', 'createResponse 404']);
 });

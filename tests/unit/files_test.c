@@ -178,9 +178,9 @@ paging(void)
 	q.after = ids[0];	/* the oldest: nothing after it */
 	rc = list(wsa, &q, &o, &f);
 	ok(rc == VN_OK && count(o) == 0 &&
-	    strcmp(str(o, "first_id"), "(null)") == 0 &&
-	    strcmp(str(o, "last_id"), "(null)") == 0,
-	    "an empty page: first_id and last_id are null");
+	    strcmp(str(o, "first_id"), "") == 0 &&
+	    strcmp(str(o, "last_id"), "") == 0,
+	    "an empty page: first_id and last_id are \"\"");
 	json_object_put(o);
 
 	add(wsb, foreign, "user_data", 0);

@@ -546,13 +546,14 @@ static const struct output_case {
 	    "assistant","content":"Hello!","refusal":null},"logprobs":null,
 	    "finish_reason":"stop"}],"usage":{"prompt_tokens":10,
 	    "completion_tokens":3,"total_tokens":13,"prompt_tokens_details":{
-	    "cached_tokens":4},"completion_tokens_details":{
+	    "cached_tokens":4,"cache_write_tokens":2},
+	    "completion_tokens_details":{
 	    "reasoning_tokens":1}}}), VN_OK,
 	    J([{"id":"msg_*","type":"message","status":"completed","role":
 	    "assistant","content":[{"type":"output_text","text":"Hello!",
 	    "annotations":[],"logprobs":[]}]}]), "completed", NULL,
-	    J({"input_tokens":10,"input_tokens_details":{"cached_tokens":4},
-	    "output_tokens":3,"output_tokens_details":{"reasoning_tokens":1},
+	    J({"input_tokens":10,"input_tokens_details":{"cached_tokens":4,
+	    "cache_write_tokens":2},"output_tokens":3,"output_tokens_details":{"reasoning_tokens":1},
 	    "total_tokens":13}) },
 	{ "two tool calls", J({"choices":[{"index":0,"message":{"role":
 	    "assistant","content":null,"tool_calls":[{"id":"call_a","type":
@@ -564,8 +565,8 @@ static const struct output_case {
 	    "call_id":"call_a","name":"f","arguments":"{\"x\":1}"},{"id":
 	    "fc_*","type":"function_call","status":"completed","call_id":
 	    "call_b","name":"g","arguments":"{}"}]), "completed", NULL,
-	    J({"input_tokens":5,"input_tokens_details":{"cached_tokens":0},
-	    "output_tokens":7,"output_tokens_details":{"reasoning_tokens":0},
+	    J({"input_tokens":5,"input_tokens_details":{"cached_tokens":0,
+	    "cache_write_tokens":0},"output_tokens":7,"output_tokens_details":{"reasoning_tokens":0},
 	    "total_tokens":12}) },
 	{ "text and a call, arguments as an object, no id", J({"choices":[{
 	    "message":{"role":"assistant","content":"Let me look.",
@@ -667,7 +668,7 @@ static const char *const response_keys[] = {
 	"instructions", "model", "output", "parallel_tool_calls", "metadata",
 	"tool_choice", "tools", "temperature", "top_p", "previous_response_id",
 	"store", "background", "text", "max_output_tokens", "truncation",
-	"reasoning", "usage", "completed_at", "service_tier", "user",
+	"reasoning", "completed_at", "service_tier",
 };
 
 static int
@@ -707,7 +708,7 @@ test_response(void)
 	    "safety_identifier":null,"service_tier":"auto","store":true,
 	    "temperature":1,"text":{"format":{"type":"text"}},"tool_choice":
 	    "auto","tools":[],"top_logprobs":0,"top_p":1,"truncation":
-	    "disabled","usage":null,"user":null,"metadata":{}}),
+	    "disabled","metadata":{}}),
 	    "response defaults"), "response: defaults for a bare request");
 	json_object_put(r);
 	json_object_put(req);
