@@ -35,7 +35,27 @@ struct call_spec {
 	void			*deliver_arg;
 };
 
+enum call_outcome {
+	CALL_SUCCESS,	/* a complete answer */
+	CALL_RETRY,	/* this upstream failed; try the next */
+	CALL_FINAL	/* stop: client error, client gone, or too late */
+};
+
+/* What the attempts of one call came to, for the error at the end. */
+struct call_tally {
+	int	 tried;
+	int	 timeouts;
+	int	 throttled;	/* 429/503 */
+	long	 retry_after_ms;	/* smallest asked for */
+};
+
+struct upstream_res;
+
 enum vn_err	call_model(struct ctx *, struct relay *,
 		    const struct call_spec *);
+enum call_outcome call_judge(struct ctx *, struct relay *,
+		    const struct call_spec *, const struct cfg_upstream *,
+		    size_t ui, const struct upstream_res *,
+		    struct call_tally *);
 
 #endif /* CALL_H */

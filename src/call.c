@@ -43,19 +43,6 @@
 
 #define CONNECT_COOLDOWN_MS	1000	/* a refused connection rests this */
 
-enum outcome {
-	OUT_SUCCESS,	/* a complete answer */
-	OUT_RETRY,	/* this upstream failed; try the next */
-	OUT_FINAL	/* stop: client error, client gone, or too late */
-};
-
-struct tally {
-	int	 tried;
-	int	 timeouts;
-	int	 throttled;	/* 429/503 */
-	long	 retry_after_ms;	/* smallest asked for */
-};
-
 /* Request fields that name where or how to call an upstream. */
 static const char *const routing_fields[] = {
 	"api_base", "base_url", "api_key", "api_version",
@@ -183,26 +170,30 @@ answer_ok(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 	return 1;
 }
 
-/* Judge one finished attempt on a remote upstream. */
-static enum outcome
-judge(struct ctx *c, struct relay *rl, const struct call_spec *sp,
+/*
+ * Judge one finished attempt on upstream up (index ui): its outcome, the
+ * tally of the call updated, a cooldown set where the upstream asked
+ * for one, and c's fault set where the attempt ends the call.
+ */
+enum call_outcome
+call_judge(struct ctx *c, struct relay *rl, const struct call_spec *sp,
     const struct cfg_upstream *up, size_t ui, const struct upstream_res *res,
-    struct tally *t)
+    struct call_tally *t)
 {
 	long	 ra;
 
 	if (res->fail == UP_ABORTED && res->cb_err == VN_ECLIENT) {
 		fault_set(&c->fault, VN_ECLIENT, NULL, NULL,
 		    "The client went away.");
-		return OUT_FINAL;
+		return CALL_FINAL;
 	}
 	/* The answer outgrew the process's budget (the relay said why). */
 	if (res->fail == UP_ABORTED && res->cb_err == VN_EUNAVAIL)
-		return OUT_FINAL;
+		return CALL_FINAL;
 	if (res->fail == UP_OK && res->status >= 200 && res->status <= 299 &&
 	    !rl->bad && !rl->upstream_error) {
 		if (sp->stream ? !relay_truncated(rl) : answer_ok(c, rl, sp))
-			return OUT_SUCCESS;
+			return CALL_SUCCESS;
 		log_warn("upstream %s: %s", up->name, sp->stream ?
 		    "the stream ended before [DONE]" :
 		    "the answer is not the expected JSON");
@@ -221,9 +212,9 @@ judge(struct ctx *c, struct relay *rl, const struct call_spec *sp,
 		else if (res->status < 500 && res->status != 408 &&
 		    res->status != 429) {
 			if (rl->forwarded)
-				return OUT_FINAL;
+				return CALL_FINAL;
 			pass_through(c, rl);
-			return OUT_FINAL;
+			return CALL_FINAL;
 		} else
 			log_warn("upstream %s answered HTTP %ld", up->name,
 			    res->status);
@@ -243,12 +234,12 @@ judge(struct ctx *c, struct relay *rl, const struct call_spec *sp,
 		log_warn("upstream %s: answer rejected (%s)", up->name,
 		    rl->bad ? "garbled or too large" : "error event");
 	/* Once part of the answer is out, there is no going elsewhere. */
-	return rl->forwarded ? OUT_FINAL : OUT_RETRY;
+	return rl->forwarded ? CALL_FINAL : CALL_RETRY;
 }
 
 /* The error for a call that no upstream could answer. */
 static enum vn_err
-all_failed(struct ctx *c, const struct tally *t, long cooling_ms)
+all_failed(struct ctx *c, const struct call_tally *t, long cooling_ms)
 {
 	long	 ra = t->retry_after_ms > 0 ? t->retry_after_ms : cooling_ms;
 
@@ -315,11 +306,11 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 	struct upstream_req	 ureq;
 	struct upstream_res	 res;
 	struct failover_plan	 plan;
-	struct tally		 t;
+	struct call_tally	 t;
 	struct buf		 body;
 	const char		*used = NULL;
 	size_t			 i;
-	enum outcome		 out = OUT_RETRY;
+	enum call_outcome	 out = CALL_RETRY;
 	enum vn_err		 rc;
 	int			 status;
 
@@ -344,14 +335,14 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 	ureq.arg = rl;
 	ureq.pump = c->pump;
 
-	for (i = 0; i < plan.n && out == OUT_RETRY; i++) {
+	for (i = 0; i < plan.n && out == CALL_RETRY; i++) {
 		up = &c->cfg->upstreams[plan.upstream[i]];
 		used = up->name;
 		t.tried++;
 		relay_attempt(rl);
 		if (up->type == UPSTREAM_ECHO) {
 			rc = sp->local(c, rl, sp);
-			out = rc == VN_OK ? OUT_SUCCESS : OUT_FINAL;
+			out = rc == VN_OK ? CALL_SUCCESS : CALL_FINAL;
 			break;
 		}
 		ureq.up = up;
@@ -363,17 +354,17 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 		if (rc != VN_OK) {
 			fault_set(&c->fault, rc, NULL, NULL,
 			    "The gateway could not call the upstream.");
-			out = OUT_FINAL;
+			out = CALL_FINAL;
 			break;
 		}
-		out = judge(c, rl, sp, up, plan.upstream[i], &res, &t);
+		out = call_judge(c, rl, sp, up, plan.upstream[i], &res, &t);
 	}
 
-	if (out == OUT_RETRY)
+	if (out == CALL_RETRY)
 		all_failed(c, &t, plan.cooling_ms);
-	else if (out == OUT_FINAL && c->fault.err == VN_OK)
+	else if (out == CALL_FINAL && c->fault.err == VN_OK)
 		all_failed(c, &t, 0);	/* failed after output began */
-	if (out == OUT_SUCCESS)
+	if (out == CALL_SUCCESS)
 		status = 200;
 	else if (c->fault.err == VN_ECLIENT || c->client_gone)
 		status = 499;
@@ -382,7 +373,7 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 		    fault_err_status(c->fault.err);
 	ledger(c, rl, sp, used, status, body.len);
 	buf_free(&body);
-	if (out != OUT_SUCCESS)
+	if (out != CALL_SUCCESS)
 		return c->fault.err != VN_OK ? c->fault.err : VN_EUPSTREAM;
 	if (sp->stream)
 		return relay_stream_finish(rl);
