@@ -59,6 +59,13 @@ struct background {
 	int			 stopping;
 };
 
+/*
+ * The process's executor.  It is never freed (background_stop): its
+ * detached threads may outlive the drain.  Held here, it stays
+ * reachable for the life of the process, as meant (LeakSanitizer).
+ */
+static struct background *volatile process_bg;	/* stored, never read */
+
 /* What a run's stop hook knows. */
 struct watch {
 	struct store		*store;
@@ -270,6 +277,7 @@ background_new(const struct cfg *cfg, struct store *store)
 	pthread_mutex_init(&bg->mu, NULL);
 	pthread_cond_init(&bg->work, NULL);
 	pthread_cond_init(&bg->idle, NULL);
+	process_bg = bg;
 	return bg;
 }
 

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,9 +27,21 @@
 #include "lease.h"
 #include "log.h"
 
-static char	 own_name[LEASE_OWNER_LEN + 1];
-static char	 own_path[4200];
-static int	 own_fd = -1;
+/*
+ * The owner name is read by request and background threads (through
+ * lease_owner(), for as long as a request or a run lasts) while the
+ * main thread may stop being an owner under them: the drain timeout
+ * leaves with threads still running.  So the name's storage is written
+ * only by lease_owner_begin(), before the process starts the threads
+ * that read it, and never cleared; lease_owner_end() only swings the
+ * published pointer back to "".  A thread holding the old pointer
+ * still reads the whole name, whose file is gone: to everyone else,
+ * that owner is dead, which is the truth.
+ */
+static char			 own_buf[LEASE_OWNER_LEN + 1];
+static _Atomic(const char *)	 own_name = "";
+static char			 own_path[4200];
+static int			 own_fd = -1;
 
 /* The directory of owner files, next to the database. */
 static int
@@ -59,7 +72,8 @@ owner_name_ok(const char *s)
 /*
  * Become an owner named "<prefix>_<pid>_<random>".  prefix is a short
  * constant of ours ("run", "wrk").  Replaces an identity inherited
- * across fork().
+ * across fork().  Call it before starting the threads that use
+ * lease_owner(): it rewrites the name they would read.
  */
 enum vn_err
 lease_owner_begin(const struct cfg *cfg, const char *prefix)
@@ -70,7 +84,7 @@ lease_owner_begin(const struct cfg *cfg, const char *prefix)
 	if (own_fd != -1)
 		close(own_fd);	/* the parent's; never unlink it */
 	own_fd = -1;
-	own_name[0] = '\0';
+	atomic_store(&own_name, "");
 	if (!lease_dir(cfg, dir, sizeof(dir)))
 		return VN_ECONFIG;
 	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
@@ -79,52 +93,55 @@ lease_owner_begin(const struct cfg *cfg, const char *prefix)
 	}
 	ids_random(rnd, 8);
 	rnd[8] = '\0';
-	if (snprintf(own_name, sizeof(own_name), "%s_%ld_%s", prefix,
-	    (long)getpid(), rnd) >= (int)sizeof(own_name) ||
-	    !owner_name_ok(own_name)) {
-		own_name[0] = '\0';
+	if (snprintf(own_buf, sizeof(own_buf), "%s_%ld_%s", prefix,
+	    (long)getpid(), rnd) >= (int)sizeof(own_buf) ||
+	    !owner_name_ok(own_buf))
 		return VN_EINVAL;
-	}
 	/*
 	 * Locked under a hidden name, then renamed: the owner's name never
 	 * refers to an unlocked file, which a checker would take for dead.
 	 */
-	snprintf(tmp, sizeof(tmp), "%s/.%s", dir, own_name);
-	snprintf(own_path, sizeof(own_path), "%s/%s", dir, own_name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s", dir, own_buf);
+	snprintf(own_path, sizeof(own_path), "%s/%s", dir, own_buf);
 	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd == -1) {
 		log_error("lease owner %s: %s", tmp, strerror(errno));
-		own_name[0] = '\0';
 		return VN_ESYS;
 	}
 	if (flock(fd, LOCK_SH) == -1 || rename(tmp, own_path) == -1) {
 		log_error("lease owner %s: %s", own_path, strerror(errno));
 		close(fd);
 		(void)unlink(tmp);
-		own_name[0] = '\0';
 		return VN_ESYS;
 	}
 	own_fd = fd;
+	atomic_store(&own_name, own_buf);
 	return VN_OK;
 }
 
-/* This process's owner name; "" before lease_owner_begin(). */
+/*
+ * This process's owner name; "" before lease_owner_begin() and after
+ * lease_owner_end().  The string stays as it is after the end.
+ */
 const char *
 lease_owner(void)
 {
-	return own_name;
+	return atomic_load(&own_name);
 }
 
-/* Stop being an owner; call after releasing every lease. */
+/*
+ * Stop being an owner; call after releasing every lease.  Threads may
+ * still be reading the name: it is unpublished, not cleared.
+ */
 void
 lease_owner_end(void)
 {
 	if (own_fd == -1)
 		return;
+	atomic_store(&own_name, "");
 	(void)unlink(own_path);
 	close(own_fd);
 	own_fd = -1;
-	own_name[0] = '\0';
 }
 
 /*
@@ -140,7 +157,8 @@ lease_owner_dead(const struct cfg *cfg, const char *owner)
 	int	 fd, dead;
 
 	if (owner == NULL || !owner_name_ok(owner) ||
-	    strcmp(owner, own_name) == 0 || !lease_dir(cfg, dir, sizeof(dir)))
+	    strcmp(owner, lease_owner()) == 0 ||
+	    !lease_dir(cfg, dir, sizeof(dir)))
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", dir, owner);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)

@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +238,11 @@ ledger_parse_line(const char *line, size_t n, struct ledger_row *u,
 	for (i = 0; i < 7; i++)
 		if (!number(f[i == 0 ? 1 : 7 + i], &v[i]))
 			return 0;
+	/* Not truncated into the row: a status or latency that does not
+	 * fit is a damaged line, not a row. */
+	if (v[5] < INT_MIN || v[5] > INT_MAX || v[6] < LONG_MIN ||
+	    v[6] > LONG_MAX)
+		return 0;
 	memset(u, 0, sizeof(*u));
 	u->created_at = v[0];
 	u->request_id = f[2];

@@ -182,7 +182,9 @@ signal_thread(void *arg)
 int
 worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 {
-	struct worker		 w;
+	/* Static: the detached signal thread, and request threads cut by
+	 * the drain timeout, still use it while the process exits. */
+	static struct worker	 w;
 	struct checkpointer	*ckpt = NULL;
 	struct pump		*pump = NULL;
 	struct background	*bg = NULL;
@@ -262,6 +264,8 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, THREAD_STACK);
+	/* Never joined: w.alive counts them out. */
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	for (i = 0; i < w.nthreads; i++) {
 		w.threads[i].w = &w;
 		w.threads[i].index = (unsigned)i;

@@ -216,6 +216,30 @@ start_nginx() {
 	wait_listen "$port"
 }
 
+# What a sanitizer writes: ASan, LeakSanitizer, TSan, UBSan.
+SAN_REPORT='(ERROR|WARNING|FATAL): [A-Za-z]*Sanitizer|^SUMMARY: [A-Za-z]*Sanitizer|runtime error: '
+
+# Sanitizer reports in the logs of the stack's processes: one whose
+# report went to stderr (its *SAN_OPTIONS did not reach it) rather than
+# to tests/sanitizer.sh's directory.  Copied there to fail the test, or
+# printed when there is none (make run, bench).
+stack_scan_logs() {
+	local f name
+	find "$STACK" -type f -name '*.log' ! -name 'access.log' |
+	    while read -r f; do
+		grep -qE "$SAN_REPORT" "$f" 2>/dev/null || continue
+		name=log.$(echo "${f#"$STACK"/}" | tr '/' '_')
+		awk -v re="$SAN_REPORT" '$0 ~ re { on = 1 } on && n++ < 400' \
+		    "$f" > "$STACK/$name.san"
+		if [ -n "${VENNA_SAN_DIR:-}" ] && [ -d "$VENNA_SAN_DIR" ]; then
+			cp "$STACK/$name.san" "$VENNA_SAN_DIR/$name.$$"
+		else
+			echo "# sanitizer report in $f:" >&2
+			sed 's/^/#   /' "$STACK/$name.san" >&2
+		fi
+	done
+}
+
 # Stop everything this stack started (graceful first), keep $STACK when
 # KEEP_STACK=1 for a post-mortem.
 stack_stop() {
@@ -235,6 +259,7 @@ stack_stop() {
 	while read -r pid; do
 		kill -KILL "$pid" 2>/dev/null
 	done < "$STACK/pids"
+	stack_scan_logs
 	if [ "${KEEP_STACK:-0}" = 1 ]; then
 		echo "# stack kept in $STACK" >&2
 	else
@@ -298,8 +323,8 @@ stack_give() {
 	    ! runuser -u "$STACK_WWW_USER" -- test -x "$VENNACTL"; then
 		mkdir -p "$STACK/bin"
 		cp "$VENNA_FCGI" "$VENNACTL" "$STACK/bin/"
-		VENNA_FCGI="$STACK/bin/venna-fcgi"
-		VENNACTL="$STACK/bin/vennactl"
+		VENNA_FCGI="$STACK/bin/${VENNA_FCGI##*/}"
+		VENNACTL="$STACK/bin/${VENNACTL##*/}"
 	fi
 	chown -R "$STACK_WWW_USER:" "$STACK"
 }
@@ -329,7 +354,7 @@ as_www() {
 # APACHE_NAME: the directory under $STACK (default "apache"), for a second
 # Apache in one stack.
 start_apache() {
-	local mode=${1:-vhost} port=${2:-$(free_port)} m
+	local mode=${1:-vhost} port=${2:-$(free_port)} m v val
 	local d="$STACK/${APACHE_NAME:-apache}"
 	stack_give	# first: it may move VENNA_FCGI
 	mkdir -p "$d/run" "$d/fcgid" "$d/htdocs"
@@ -389,6 +414,12 @@ start_apache() {
 		echo "AccessFileName .htaccess"
 		echo "FcgidIPCDir $d/fcgid"
 		echo "FcgidProcessTableFile $d/fcgid/shm"
+		# mod_fcgid gives what it spawns a clean environment: the
+		# sanitizers' options (tests/sanitizer.sh) are passed on.
+		for v in ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS LSAN_OPTIONS; do
+			eval "val=\${$v:-}"
+			[ -n "$val" ] && echo "FcgidInitialEnv $v \"$val\""
+		done
 		echo "AddHandler fcgid-script .fcgi"
 		[ -n "${APACHE_EXTRA:-}" ] && printf '%s\n' "$APACHE_EXTRA"
 		echo "Include $d/venna.conf"

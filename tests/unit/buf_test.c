@@ -54,7 +54,14 @@ main(void)
 	is_str(buf_cstr(&b), "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\"",
 	    "quotes, backslash, newline, control escaped; UTF-8 kept");
 	buf_free(&b);
+	ok(b.data == NULL && b.len == 0 && b.cap == 0 && b.max == 100,
+	    "buf_free empties the buffer and keeps its cap");
+	/* A double free here is what ASan would report. */
 	buf_free(&b);
-	ok(1, "buf_free twice is harmless");
+	ok(b.data == NULL && b.len == 0 && b.cap == 0,
+	    "buf_free twice leaves it empty");
+	is_int(buf_addstr(&b, "again"), VN_OK, "  and reusable");
+	is_str(buf_cstr(&b), "again", "  with fresh contents");
+	buf_free(&b);
 	return done_testing();
 }

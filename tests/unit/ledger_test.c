@@ -115,7 +115,10 @@ main(void)
 	ok(!ledger_parse_line("1\t1\ta\tb\tc\td\te\tf\tx\t0\t0\t0\t0\t0\t-",
 	    38, &u, store, sizeof(store)), "a non-number");
 
-	/* A writer in a child process, so its death can be tested. */
+	/* A writer in a child process, so its death can be tested.  The
+	 * TAP so far is flushed first, or the child could print it again
+	 * (ThreadSanitizer's _exit flushes stdio). */
+	fflush(stdout);
 	if ((pid = fork()) == 0) {
 		if (ledger_open(cfg) != VN_OK)
 			_exit(2);

@@ -144,7 +144,10 @@ main(void)
 	    "a revoked key is refused within a second");
 	store_free(store);
 
-	/* Four processes, each opening after fork, writing at once. */
+	/* Four processes, each opening after fork, writing at once.  The
+	 * TAP so far is flushed first, or a child could print it again
+	 * (ThreadSanitizer's _exit flushes stdio). */
+	fflush(stdout);
 	for (i = 0; i < 4; i++) {
 		if ((kids[i] = fork()) == 0) {
 			struct db *d = db_open(cfg, 0, err, sizeof(err));
