@@ -10,6 +10,7 @@
 #include "venna.h"
 #include "sql.h"
 
+struct buf;
 struct sqlite3;
 struct sqlite3_stmt;
 
@@ -38,5 +39,10 @@ int		 db_changes(struct db *);
 int		 db_version_ok(void);
 const char	*db_version(void);
 enum vn_err	 db_checkpoint(struct db *, int truncate);
+void		 db_col_copy(struct sqlite3_stmt *, int, char *, size_t);
+int		 db_col_dup(struct sqlite3_stmt *, int, char **);
+enum vn_err	 db_col_add(struct sqlite3_stmt *, int, struct buf *);
+enum vn_err	 db_col_add_json(struct sqlite3_stmt *, int, struct buf *);
+int		 db_col_is(struct sqlite3_stmt *, int, const char *);
 
 #endif /* DB_H */

@@ -82,15 +82,12 @@ static const struct {
 static enum vn_err
 batch_json(struct buf *b, sqlite3_stmt *st)
 {
-	const char	*s;
 	size_t		 i;
 	int64_t		 in, cached, out;
 	enum vn_err	 rc;
 
 	if ((rc = buf_addstr(b, "{\"id\":")) != VN_OK ||
-	    (rc = buf_add_json_string(b,
-	    (const char *)sqlite3_column_text(st, BC_ID),
-	    (size_t)sqlite3_column_bytes(st, BC_ID))) != VN_OK ||
+	    (rc = db_col_add_json(st, BC_ID, b)) != VN_OK ||
 	    (rc = buf_addstr(b, ",\"object\":\"batch\"")) != VN_OK)
 		return rc;
 	for (i = 0; i < VN_NELEM(batch_fields) && rc == VN_OK; i++) {
@@ -105,10 +102,9 @@ batch_json(struct buf *b, sqlite3_stmt *st)
 			    sqlite3_column_int64(st, batch_fields[i].col));
 			break;
 		default:
-			s = (const char *)sqlite3_column_text(st,
-			    batch_fields[i].col);
-			rc = batch_fields[i].json ? buf_addstr(b, s) :
-			    buf_add_json_string(b, s, strlen(s));
+			rc = batch_fields[i].json ?
+			    db_col_add(st, batch_fields[i].col, b) :
+			    db_col_add_json(st, batch_fields[i].col, b);
 			break;
 		}
 	}
@@ -247,8 +243,7 @@ check_create(struct ctx *c, struct db *db, const char **file,
 		    "No such File object: %.80s", *file);
 	}
 	/* Copied: the column's text is gone once the statement resets. */
-	snprintf(purpose, sizeof(purpose), "%s",
-	    (const char *)sqlite3_column_text(st, 0));
+	db_col_copy(st, 0, purpose, sizeof(purpose));
 	sqlite3_reset(st);
 	rc = strcmp(purpose, "batch") == 0;
 	if (!rc)
@@ -407,8 +402,7 @@ api_batches_list(struct ctx *c)
 			rc = buf_addc(&b, ',');
 		if (rc == VN_OK)
 			rc = batch_json(&b, st);
-		snprintf(last, sizeof(last), "%s",
-		    (const char *)sqlite3_column_text(st, BC_ID));
+		db_col_copy(st, BC_ID, last, sizeof(last));
 		if (n++ == 0)
 			memcpy(first, last, sizeof(first));
 	}
@@ -470,8 +464,7 @@ api_batches_cancel(struct ctx *c)
 	sqlite3_bind_text(st, 2, c->who.workspace_id, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
-		snprintf(status, sizeof(status), "%s",
-		    (const char *)sqlite3_column_text(st, 6));
+		db_col_copy(st, 6, status, sizeof(status));
 		/* Asking again while it is cancelling is no conflict. */
 		if (strcmp(status, "cancelling") == 0)
 			rc = send_row(c, st);

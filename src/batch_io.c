@@ -453,9 +453,13 @@ outfile_id(const char *batch_id, const char *kind, char *out)
 	out[FILE_ID_LEN] = '\0';
 }
 
-/* Append one line to f, opening its temporary file on first use. */
+/*
+ * Append one line of n bytes to f, opening its temporary file on first
+ * use.
+ */
 static enum vn_err
-outfile_add(struct runner *rn, struct outfile *f, const char *text)
+outfile_add(struct runner *rn, struct outfile *f, const void *text,
+    size_t n)
 {
 	enum vn_err	 rc;
 
@@ -464,8 +468,8 @@ outfile_add(struct runner *rn, struct outfile *f, const char *text)
 			return rc;
 		f->open = 1;
 	}
-	if ((rc = filestore_tmp_write(&f->tmp, text, strlen(text))) ==
-	    VN_OK && (rc = filestore_tmp_write(&f->tmp, "\n", 1)) == VN_OK)
+	if ((rc = filestore_tmp_write(&f->tmp, text, n)) == VN_OK &&
+	    (rc = filestore_tmp_write(&f->tmp, "\n", 1)) == VN_OK)
 		f->lines++;
 	return rc;
 }
@@ -517,6 +521,7 @@ scan(struct runner *rn, struct batch_state *b, enum stmt which,
 struct outfiles {
 	struct outfile	*out, *err;
 	const char	*code, *message;	/* for lines never run */
+	struct buf	 line;			/* the row's, copied */
 };
 
 /* A committed result (line, is_error, result): to its file. */
@@ -524,9 +529,13 @@ static enum vn_err
 result_row(struct runner *rn, sqlite3_stmt *st, void *arg)
 {
 	struct outfiles	*of = arg;
+	enum vn_err	 rc;
 
+	buf_reset(&of->line);
+	if ((rc = db_col_add(st, 2, &of->line)) != VN_OK)
+		return rc;
 	return outfile_add(rn, sqlite3_column_int(st, 1) ? of->err : of->out,
-	    (const char *)sqlite3_column_text(st, 2));
+	    of->line.data != NULL ? of->line.data : "", of->line.len);
 }
 
 /* A line never run (line, custom_id, ...): an error line saying why. */
@@ -534,13 +543,14 @@ static enum vn_err
 unrun_row(struct runner *rn, sqlite3_stmt *st, void *arg)
 {
 	struct outfiles	*of = arg;
-	char		*line;
+	char		 custom_id[BATCH_CUSTOM_ID_MAX + 1], *line;
 	enum vn_err	 rc;
 
-	if ((line = batch_io_error_line((const char *)sqlite3_column_text(st,
-	    1), of->code, of->message)) == NULL)
+	db_col_copy(st, 1, custom_id, sizeof(custom_id));
+	if ((line = batch_io_error_line(custom_id, of->code, of->message)) ==
+	    NULL)
 		return VN_ENOMEM;
-	rc = outfile_add(rn, of->err, line);
+	rc = outfile_add(rn, of->err, line, strlen(line));
 	free(line);
 	return rc;
 }
@@ -574,9 +584,11 @@ write_files(struct runner *rn, struct batch_state *b, const char *end,
 	of.err = err;
 	of.code = why[w].code;
 	of.message = why[w].message;
-	if ((rc = scan(rn, b, STMT_BRESULT_SCAN, result_row, &of)) != VN_OK)
-		return rc;
-	return scan(rn, b, STMT_BLINE_PENDING, unrun_row, &of);
+	buf_init(&of.line, rn->cfg->max_upstream_response + 65536);
+	if ((rc = scan(rn, b, STMT_BRESULT_SCAN, result_row, &of)) == VN_OK)
+		rc = scan(rn, b, STMT_BLINE_PENDING, unrun_row, &of);
+	buf_free(&of.line);
+	return rc;
 }
 
 /* Store f's content under its id; nothing to do for an unused one. */
@@ -714,8 +726,7 @@ batch_io_cancelling(struct runner *rn, struct batch_state *b)
 	if ((st = db_stmt(db, STMT_BATCH_BY_SEQ)) != NULL) {
 		sqlite3_bind_int64(st, 1, b->seq);
 		if (sqlite3_step(st) == SQLITE_ROW)
-			yes = strcmp((const char *)sqlite3_column_text(st, 5),
-			    "cancelling") == 0;
+			yes = db_col_is(st, 5, "cancelling");
 		sqlite3_reset(st);
 	}
 	store_put(rn->store, db);

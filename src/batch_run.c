@@ -112,9 +112,7 @@ load(struct runner *rn, struct db *db, int64_t seq, struct batch_state *b)
 		sqlite3_reset(st);
 		return rc == SQLITE_DONE ? VN_ENOTFOUND : VN_ESTORE;
 	}
-#define COL(i, dst) snprintf(dst, sizeof(dst), "%s",			\
-	    sqlite3_column_type(st, i) == SQLITE_NULL ? "" :		\
-	    (const char *)sqlite3_column_text(st, i))
+#define COL(i, dst) db_col_copy(st, i, dst, sizeof(dst))
 	COL(0, b->id);
 	COL(1, b->workspace_id);
 	COL(2, b->key_id);
@@ -158,13 +156,10 @@ claim(struct runner *rn)
 	if ((st = db_stmt(db, STMT_BATCH_CANDIDATES)) != NULL) {
 		sqlite3_bind_int64(st, 1, CLAIM_SCAN);
 		while (n < CLAIM_SCAN && sqlite3_step(st) == SQLITE_ROW) {
-			const char *o = (const char *)
-			    sqlite3_column_text(st, 1);
-
 			c[n].seq = sqlite3_column_int64(st, 0);
-			snprintf(c[n].owner, sizeof(c[n].owner), "%s",
-			    o != NULL ? o : "");
-			c[n].free = o == NULL ||
+			db_col_copy(st, 1, c[n].owner, sizeof(c[n].owner));
+			c[n].free = sqlite3_column_type(st, 1) ==
+			    SQLITE_NULL ||
 			    sqlite3_column_int64(st, 2) < (sqlite3_int64)now;
 			n++;
 		}
@@ -404,8 +399,8 @@ refill(struct run *run, int64_t *cursor, size_t room)
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)room);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			ln.no = sqlite3_column_int64(st, 0);
-			snprintf(ln.custom_id, sizeof(ln.custom_id), "%s",
-			    (const char *)sqlite3_column_text(st, 1));
+			db_col_copy(st, 1, ln.custom_id,
+			    sizeof(ln.custom_id));
 			ln.off = sqlite3_column_int64(st, 2);
 			ln.len = sqlite3_column_int64(st, 3);
 			*cursor = ln.no;

@@ -260,8 +260,12 @@ all_failed(struct ctx *c, const struct call_tally *t, long cooling_ms)
 	    "The upstream model server failed to answer. Please retry.");
 }
 
-/* Write the usage row of the call, estimating what the upstream hid. */
-static void
+/*
+ * Write the usage row of the call, estimating what the upstream hid.
+ * A row that cannot be written fails the call: no answer goes out
+ * without its row (the README's promise), so the caller withholds it.
+ */
+static enum vn_err
 ledger(struct ctx *c, struct relay *rl, const struct call_spec *sp,
     const char *upstream, int status, size_t body_len)
 {
@@ -287,10 +291,11 @@ ledger(struct ctx *c, struct relay *rl, const struct call_spec *sp,
 	u.batch_id = c->batch_id;
 	u.status = status;
 	u.latency_ms = ctx_elapsed_ms(c);
-	if (c->usage_held != NULL)
+	if (c->usage_held != NULL) {
 		usage_hold(c->usage_held, &u);
-	else
-		(void)usage_record(&u);
+		return VN_OK;
+	}
+	return usage_record(&u);
 }
 
 /*
@@ -371,8 +376,12 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 	else
 		status = c->fault.status != 0 ? c->fault.status :
 		    fault_err_status(c->fault.err);
-	ledger(c, rl, sp, used, status, body.len);
+	rc = ledger(c, rl, sp, used, status, body.len);
 	buf_free(&body);
+	if (rc != VN_OK && out == CALL_SUCCESS)
+		return fault_set(&c->fault, VN_ESYS, NULL, "usage_not_recorded",
+		    "The usage of this request could not be recorded, so its "
+		    "answer is withheld. Please retry.");
 	if (out != CALL_SUCCESS)
 		return c->fault.err != VN_OK ? c->fault.err : VN_EUPSTREAM;
 	if (sp->stream)

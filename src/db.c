@@ -21,6 +21,7 @@
 
 #include <sqlite3.h>
 
+#include "buf.h"
 #include "cfg.h"
 #include "clock.h"
 #include "db.h"
@@ -351,4 +352,64 @@ db_checkpoint(struct db *db, int truncate)
 	if (rc == SQLITE_OK)
 		log_debug("checkpoint: %d of %d WAL frames", nckpt, nlog);
 	return db_rc(db, rc, "wal_checkpoint");
+}
+
+/*
+ * A column's text or blob is SQLite's only until the statement steps
+ * or resets: outside this file it is only ever copied, with these.
+ * tests/source_rules.sh holds every other file to that.
+ */
+
+/* Copy column i's text into out, truncated; "" for NULL. */
+void
+db_col_copy(struct sqlite3_stmt *st, int i, char *out, size_t outsz)
+{
+	const unsigned char	*s = sqlite3_column_text(st, i);
+
+	snprintf(out, outsz, "%s", s != NULL ? (const char *)s : "");
+}
+
+/*
+ * Column i's text as a string of the caller's into *out, NULL for NULL.
+ * Returns 0 when out of memory.
+ */
+int
+db_col_dup(struct sqlite3_stmt *st, int i, char **out)
+{
+	const unsigned char	*s = sqlite3_column_text(st, i);
+
+	*out = NULL;
+	if (s == NULL)
+		return sqlite3_column_type(st, i) == SQLITE_NULL;
+	return (*out = strdup((const char *)s)) != NULL;
+}
+
+/* Append column i's bytes to b (nothing for NULL). */
+enum vn_err
+db_col_add(struct sqlite3_stmt *st, int i, struct buf *b)
+{
+	const void	*p = sqlite3_column_blob(st, i);
+
+	if (p == NULL)
+		return VN_OK;
+	return buf_add(b, p, (size_t)sqlite3_column_bytes(st, i));
+}
+
+/* Append column i's text to b as a JSON string ("" for NULL). */
+enum vn_err
+db_col_add_json(struct sqlite3_stmt *st, int i, struct buf *b)
+{
+	const unsigned char	*s = sqlite3_column_text(st, i);
+
+	return buf_add_json_string(b, s != NULL ? (const char *)s : "",
+	    (size_t)sqlite3_column_bytes(st, i));
+}
+
+/* Is column i's text s?  NULL is no text. */
+int
+db_col_is(struct sqlite3_stmt *st, int i, const char *s)
+{
+	const unsigned char	*v = sqlite3_column_text(st, i);
+
+	return v != NULL && strcmp((const char *)v, s) == 0;
 }

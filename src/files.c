@@ -34,7 +34,6 @@ static const struct {
 	{ "fine-tune-results", 0 },
 };
 
-static void	 copy_col(char *, size_t, sqlite3_stmt *, int);
 static void	 row_obj(sqlite3_stmt *, struct file_obj *);
 static enum vn_err cursor(struct db *, const char *,
 		    const struct files_query *, sqlite3_int64 *,
@@ -89,27 +88,18 @@ files_json(struct buf *b, const struct file_obj *f)
 	return buf_addc(b, '}');
 }
 
-/* Column i of st as a string into out (truncated; "" for NULL). */
-static void
-copy_col(char *out, size_t outsz, sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	snprintf(out, outsz, "%s", s != NULL ? (const char *)s : "");
-}
-
 /* A row of the FILE_COLS statements (sql.c) into f. */
 static void
 row_obj(sqlite3_stmt *st, struct file_obj *f)
 {
-	copy_col(f->id, sizeof(f->id), st, 0);
-	copy_col(f->filename, sizeof(f->filename), st, 1);
-	copy_col(f->purpose, sizeof(f->purpose), st, 2);
+	db_col_copy(st, 0, f->id, sizeof(f->id));
+	db_col_copy(st, 1, f->filename, sizeof(f->filename));
+	db_col_copy(st, 2, f->purpose, sizeof(f->purpose));
 	f->bytes = sqlite3_column_int64(st, 3);
 	f->created_at = sqlite3_column_int64(st, 4);
 	f->expires_at = sqlite3_column_int64(st, 5);
-	copy_col(f->status, sizeof(f->status), st, 6);
-	copy_col(f->status_details, sizeof(f->status_details), st, 7);
+	db_col_copy(st, 6, f->status, sizeof(f->status));
+	db_col_copy(st, 7, f->status_details, sizeof(f->status_details));
 }
 
 /*

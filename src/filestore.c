@@ -579,7 +579,6 @@ purge_deleted(const struct cfg *cfg, struct db *db, time_t now,
 	sqlite3_stmt	*st;
 	char		 ids[PURGE_BATCH][VN_MAX_ID + 1];
 	sqlite3_int64	 seqs[PURGE_BATCH], last = 0;
-	const char	*id;
 	size_t		 n, i, total = 0;
 	int		 rc, dfd, gone[PURGE_BATCH];
 
@@ -597,9 +596,7 @@ purge_deleted(const struct cfg *cfg, struct db *db, time_t now,
 		for (n = 0; n < PURGE_BATCH &&
 		    (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
 			seqs[n] = last = sqlite3_column_int64(st, 0);
-			id = (const char *)sqlite3_column_text(st, 1);
-			snprintf(ids[n], sizeof(ids[n]), "%s",
-			    id != NULL ? id : "");
+			db_col_copy(st, 1, ids[n], sizeof(ids[n]));
 		}
 		sqlite3_reset(st);
 		if (n == 0)

@@ -126,74 +126,110 @@ ledger_close(void)
 	pthread_rwlock_unlock(&j_lock);
 }
 
-/* Copy s into the line with tabs and newlines replaced; "-" for none. */
-static void
+/*
+ * Append s to the line with tabs and newlines replaced ("-" for none),
+ * then a tab.  0 when it does not fit in sz with room for the end.
+ */
+static int
 field(char *line, size_t *o, size_t sz, const char *s)
 {
 	if (s == NULL || *s == '\0')
 		s = "-";
-	for (; *s != '\0' && *o + 2 < sz; s++)
-		line[(*o)++] = *s == '\t' || *s == '\n' || *s == '\r' ? '?' : *s;
+	for (; *s != '\0'; s++) {
+		if (*o + 1 >= sz)
+			return 0;
+		line[(*o)++] = *s == '\t' || *s == '\n' || *s == '\r' ? '?' :
+		    *s;
+	}
+	if (*o + 1 >= sz)
+		return 0;
 	line[(*o)++] = '\t';
+	return 1;
+}
+
+/* Format u as one journal line into line; its length, 0 if too long. */
+static size_t
+format_line(const struct ledger_row *u, char *line, size_t sz)
+{
+	char	 stamp[32];
+	size_t	 o = 0;
+	int	 n;
+
+	snprintf(stamp, sizeof(stamp), "%lld", (long long)(u->created_at > 0 ?
+	    u->created_at : (int64_t)time(NULL)));
+	if (!field(line, &o, sz, LEDGER_VERSION) ||
+	    !field(line, &o, sz, stamp) ||
+	    !field(line, &o, sz, u->request_id) ||
+	    !field(line, &o, sz, u->workspace_id) ||
+	    !field(line, &o, sz, u->key_id) ||
+	    !field(line, &o, sz, u->endpoint) ||
+	    !field(line, &o, sz, u->model) ||
+	    !field(line, &o, sz, u->upstream))
+		return 0;
+	/* The numbers are ours: written as they are, tabs included. */
+	n = snprintf(line + o, sz - o, "%lld\t%lld\t%lld\t%lld\t%d\t%ld\t",
+	    (long long)u->prompt_tokens, (long long)u->completion_tokens,
+	    (long long)u->cached_tokens, (long long)u->cost_pusd, u->status,
+	    u->latency_ms);
+	if (n < 0 || (size_t)n >= sz - o)
+		return 0;
+	o += (size_t)n;
+	if (!field(line, &o, sz, u->batch_id))
+		return 0;
+	line[o - 1] = '\n';	/* the last tab ends the line */
+	return o;
 }
 
 /*
  * Append one row to this process's journal.  Returns once the row is in
- * the kernel.
+ * the kernel (and on disk, with synchronous = full); VN_ESYS when it is
+ * not, and the caller must not answer as if it were.  A write that
+ * failed may have left part of a line: the journal is abandoned for a
+ * new one, so no later row is glued to it (the importer skips the torn
+ * line, which belongs to a request that was refused).
  */
 enum vn_err
 ledger_append(const struct ledger_row *u)
 {
-	char	 line[LEDGER_LINE], nums[160];
-	size_t	 o = 0;
-	ssize_t	 n;
-	int	 rotate;
+	char	 line[LEDGER_LINE];
+	size_t	 o;
+	ssize_t	 n = -1;
+	int	 err = 0, rotate = 0;
 
-	snprintf(nums, sizeof(nums), "%lld", (long long)(u->created_at > 0 ?
-	    u->created_at : (int64_t)time(NULL)));
-	field(line, &o, sizeof(line), LEDGER_VERSION);
-	field(line, &o, sizeof(line), nums);
-	field(line, &o, sizeof(line), u->request_id);
-	field(line, &o, sizeof(line), u->workspace_id);
-	field(line, &o, sizeof(line), u->key_id);
-	field(line, &o, sizeof(line), u->endpoint);
-	field(line, &o, sizeof(line), u->model);
-	field(line, &o, sizeof(line), u->upstream);
-	/* The numbers are ours: written as they are, tabs included. */
-	o += (size_t)snprintf(line + o, sizeof(line) - o,
-	    "%lld\t%lld\t%lld\t%lld\t%d\t%ld\t",
-	    (long long)u->prompt_tokens, (long long)u->completion_tokens,
-	    (long long)u->cached_tokens, (long long)u->cost_pusd, u->status,
-	    u->latency_ms);
-	field(line, &o, sizeof(line), u->batch_id);
-	if (o >= sizeof(line) - 1)
+	if ((o = format_line(u, line, sizeof(line))) == 0) {
+		log_error("usage row of %s not written: longer than %d bytes",
+		    u->request_id, LEDGER_LINE);
 		return VN_EINVAL;	/* not with ids and configured names */
-	line[o - 1] = '\n';
-
-	pthread_rwlock_rdlock(&j_lock);
-	if (j_fd == -1) {
-		pthread_rwlock_unlock(&j_lock);
-		log_error("usage row of %s lost: no ledger journal",
-		    u->request_id);
-		return VN_ESYS;
 	}
-	n = write(j_fd, line, o);
-	/* synchronous = full: the row outlives a power cut too. */
-	if (n == (ssize_t)o && j_sync && fdatasync(j_fd) != 0)
-		n = -1;
-	rotate = __atomic_add_fetch(&j_size, (long long)o, __ATOMIC_RELAXED) >
-	    LEDGER_ROTATE;
+	pthread_rwlock_rdlock(&j_lock);
+	if (j_fd != -1) {
+		n = write(j_fd, line, o);
+		err = errno;
+		/* synchronous = full: the row outlives a power cut too. */
+		if (n == (ssize_t)o && j_sync && fdatasync(j_fd) != 0) {
+			err = errno;
+			n = -1;
+		}
+		rotate = __atomic_add_fetch(&j_size, (long long)o,
+		    __ATOMIC_RELAXED) > LEDGER_ROTATE;
+	}
 	pthread_rwlock_unlock(&j_lock);
+	if (n != (ssize_t)o || rotate) {
+		pthread_rwlock_wrlock(&j_lock);
+		if ((n != (ssize_t)o || j_size > LEDGER_ROTATE) &&
+		    journal_new() != VN_OK && n != (ssize_t)o && j_fd != -1) {
+			/* Never append after a torn line; retry a journal
+			 * with the next row. */
+			close(j_fd);
+			j_fd = -1;
+		}
+		pthread_rwlock_unlock(&j_lock);
+	}
 	if (n != (ssize_t)o) {
 		log_error("usage row of %s not written: %s", u->request_id,
-		    strerror(errno));
+		    n >= 0 ? "short write" : err != 0 ? strerror(err) :
+		    "no journal open");
 		return VN_ESYS;
-	}
-	if (rotate) {
-		pthread_rwlock_wrlock(&j_lock);
-		if (j_size > LEDGER_ROTATE)
-			(void)journal_new();
-		pthread_rwlock_unlock(&j_lock);
 	}
 	return VN_OK;
 }

@@ -130,7 +130,7 @@ report_usage(struct db *db, const struct report_opts *o, FILE *fp)
 {
 	sqlite3_stmt	*st;
 	const char	*gname = group_names[o->by];
-	const char	*ws, *grp;
+	char		 ws[VN_MAX_ID + 1], grp[512];
 	char		 cost[48];
 	int		 rc, first = 1;
 
@@ -152,9 +152,11 @@ report_usage(struct db *db, const struct report_opts *o, FILE *fp)
 		fputc('[', fp);
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ws = (const char *)sqlite3_column_text(st, 0);
-		grp = sqlite3_column_type(st, 1) == SQLITE_NULL ? "-" :
-		    (const char *)sqlite3_column_text(st, 1);
+		db_col_copy(st, 0, ws, sizeof(ws));
+		if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+			snprintf(grp, sizeof(grp), "-");
+		else
+			db_col_copy(st, 1, grp, sizeof(grp));
 		report_dollars(sqlite3_column_int64(st, 6), cost,
 		    sizeof(cost));
 		switch (o->format) {

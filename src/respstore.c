@@ -42,47 +42,27 @@ respstore_row_free(struct respstore_row *row)
 	    row->incomplete = NULL;
 }
 
-static void
-col_copy(char *out, size_t outsz, sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	snprintf(out, outsz, "%s", s != NULL ? (const char *)s : "");
-}
-
-/* Column i as a string of the caller's, NULL for NULL; 0 on ENOMEM. */
-static int
-col_dup(char **out, sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	*out = NULL;
-	if (s == NULL)
-		return sqlite3_column_type(st, i) == SQLITE_NULL;
-	return (*out = strdup((const char *)s)) != NULL;
-}
-
 /* The row st is on, into row (zeroed first). */
 static enum vn_err
 row_read(sqlite3_stmt *st, struct respstore_row *row)
 {
 	memset(row, 0, sizeof(*row));
 	row->seq = sqlite3_column_int64(st, RC_SEQ);
-	col_copy(row->id, sizeof(row->id), st, RC_ID);
-	col_copy(row->workspace_id, sizeof(row->workspace_id), st, RC_WS);
-	col_copy(row->key_id, sizeof(row->key_id), st, RC_KEY);
-	col_copy(row->previous_response_id,
-	    sizeof(row->previous_response_id), st, RC_PREV);
-	col_copy(row->model, sizeof(row->model), st, RC_MODEL);
-	col_copy(row->status, sizeof(row->status), st, RC_STATUS);
+	db_col_copy(st, RC_ID, row->id, sizeof(row->id));
+	db_col_copy(st, RC_WS, row->workspace_id, sizeof(row->workspace_id));
+	db_col_copy(st, RC_KEY, row->key_id, sizeof(row->key_id));
+	db_col_copy(st, RC_PREV, row->previous_response_id,
+	    sizeof(row->previous_response_id));
+	db_col_copy(st, RC_MODEL, row->model, sizeof(row->model));
+	db_col_copy(st, RC_STATUS, row->status, sizeof(row->status));
 	row->background = sqlite3_column_int(st, RC_BACKGROUND);
 	row->created_at = sqlite3_column_int64(st, RC_CREATED);
 	row->completed_at = sqlite3_column_int64(st, RC_COMPLETED);
-	if (!col_dup(&row->request, st, RC_REQUEST) ||
-	    !col_dup(&row->output, st, RC_OUTPUT) ||
-	    !col_dup(&row->usage, st, RC_USAGE) ||
-	    !col_dup(&row->error, st, RC_ERROR) ||
-	    !col_dup(&row->incomplete, st, RC_INCOMPLETE)) {
+	if (!db_col_dup(st, RC_REQUEST, &row->request) ||
+	    !db_col_dup(st, RC_OUTPUT, &row->output) ||
+	    !db_col_dup(st, RC_USAGE, &row->usage) ||
+	    !db_col_dup(st, RC_ERROR, &row->error) ||
+	    !db_col_dup(st, RC_INCOMPLETE, &row->incomplete)) {
 		respstore_row_free(row);
 		return VN_ENOMEM;
 	}
@@ -154,7 +134,7 @@ respstore_history_size(struct db *db, const char *ws, const char *prev,
 	sqlite3_bind_text(st, 1, prev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, ws, -1, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW)
-		col_copy(status, sizeof(status), st, 0);
+		db_col_copy(st, 0, status, sizeof(status));
 	sqlite3_reset(st);
 	if (step == SQLITE_DONE)
 		return fault_set(f, VN_EINVAL, "previous_response_id",
@@ -202,8 +182,7 @@ respstore_history(struct db *db, const char *ws, const char *prev,
 	}
 	if ((rc = buf_addc(out, '[')) == VN_OK &&
 	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		rc = buf_add(out, sqlite3_column_text(st, 0),
-		    (size_t)sqlite3_column_bytes(st, 0));
+		rc = db_col_add(st, 0, out);
 	if (rc == VN_OK)
 		rc = buf_addc(out, ']');
 	sqlite3_reset(st);
@@ -395,7 +374,7 @@ find(struct db *db, const char *ws, const char *id, int hidden, int64_t *seq,
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
 		*seq = sqlite3_column_int64(st, 0);
-		col_copy(prev, prevsz, st, 1);
+		db_col_copy(st, 1, prev, prevsz);
 	}
 	rc = step == SQLITE_ROW ? VN_OK : step == SQLITE_DONE ?
 	    VN_ENOTFOUND : db_rc(db, step, "response delete");
@@ -511,14 +490,13 @@ respstore_items(struct db *db, int64_t seq, int asc, const char *after,
 			more = 1;
 			break;
 		}
-		col_copy(n == 0 ? first : last, sizeof(first), st, 0);
+		db_col_copy(st, 0, n == 0 ? first : last, sizeof(first));
 		if (n == 0)
 			memcpy(last, first, sizeof(last));
 		if (n++ > 0)
 			rc = buf_addc(out, ',');
 		if (rc == VN_OK)
-			rc = buf_addstr(out,
-			    (const char *)sqlite3_column_text(st, 1));
+			rc = db_col_add(st, 1, out);
 	}
 	if (rc == VN_OK && step != SQLITE_ROW && step != SQLITE_DONE)
 		rc = db_rc(db, step, "response items");
@@ -542,9 +520,8 @@ respstore_cancelled(struct db *db, int64_t seq)
 	sqlite3_bind_int64(st, 1, seq);
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW)
-		yes = strcmp((const char *)sqlite3_column_text(st, 0),
-		    "cancelled") == 0 || strcmp((const char *)
-		    sqlite3_column_text(st, 0), "deleted") == 0;
+		yes = db_col_is(st, 0, "cancelled") ||
+		    db_col_is(st, 0, "deleted");
 	else if (step == SQLITE_DONE)
 		yes = 1;
 	sqlite3_reset(st);
@@ -603,7 +580,6 @@ respstore_claim(struct db *db, const struct cfg *cfg, const char *owner)
 		int	 free;
 	}		 c[CLAIM_SCAN];
 	sqlite3_stmt	*st;
-	const char	*o;
 	time_t		 now = time(NULL);
 	size_t		 i, n = 0;
 	int64_t		 seq = 0;
@@ -612,11 +588,9 @@ respstore_claim(struct db *db, const struct cfg *cfg, const char *owner)
 		return 0;
 	sqlite3_bind_int(st, 1, CLAIM_SCAN);
 	while (n < CLAIM_SCAN && sqlite3_step(st) == SQLITE_ROW) {
-		o = (const char *)sqlite3_column_text(st, 1);
 		c[n].seq = sqlite3_column_int64(st, 0);
-		snprintf(c[n].owner, sizeof(c[n].owner), "%s", o != NULL ? o :
-		    "");
-		c[n].free = o == NULL ||
+		db_col_copy(st, 1, c[n].owner, sizeof(c[n].owner));
+		c[n].free = sqlite3_column_type(st, 1) == SQLITE_NULL ||
 		    sqlite3_column_int64(st, 2) < (sqlite3_int64)now;
 		n++;
 	}
