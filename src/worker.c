@@ -29,6 +29,9 @@
 #endif
 
 #include <errno.h>
+#ifdef HAVE_MALLOC_H
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -58,6 +61,7 @@
 
 #define THREAD_STACK	(256 * 1024)
 #define ACCEPT_WAKE_MS	200
+#define MMAP_THRESHOLD	(256 * 1024)	/* bytes: larger buffers are mapped */
 
 struct worker;
 
@@ -235,6 +239,16 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 		goto out;
 	}
 	budget_init(cfg->request_memory);
+#if defined(HAVE_MALLOC_H) && defined(M_MMAP_THRESHOLD)
+	/*
+	 * Request data comes and goes in large buffers.  glibc raises its
+	 * mmap threshold each time one is freed, after which such buffers
+	 * come from the heaps of 64 threads and their memory stays there:
+	 * a fixed threshold maps and unmaps them, so the budget above is
+	 * what the process really holds.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+#endif
 	if ((w.store = store_new(cfg, (size_t)cfg->db_connections)) == NULL ||
 	    ledger_open(cfg) != VN_OK)
 		goto out;

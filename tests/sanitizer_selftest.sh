@@ -124,9 +124,8 @@ thread)
 	;;
 *)
 	"$PLANT" >/dev/null
+	# Real reports need a sanitizer build: .ci/run makes two.
 	is "$?" 77 "san_plant does nothing wrong without a sanitizer"
-	echo "ok $((tap_n + 1)) # SKIP real reports: no sanitizer in this build"
-	tap_n=$((tap_n + 1))
 	kind=
 	;;
 esac
