@@ -22,6 +22,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,11 +76,18 @@ files_task(struct runner *rn)
 	return rc;
 }
 
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* -h and --help: the usage on stdout, exit 0; a usage error: stderr, 2. */
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr, "usage: venna-batch [-v] [-c file] [-t seconds]\n");
-	exit(2);
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: venna-batch [-hv] [-c file] [-t seconds]\n");
+	exit(status);
 }
 
 /* Import the usage journals, then checkpoint; under the lock. */
@@ -110,10 +118,13 @@ main(int argc, char *argv[])
 	size_t		 i;
 	int		 ch, verbose = 0, status = 0;
 
-	while ((ch = getopt(argc, argv, "c:t:v")) != -1)
+	while ((ch = getopt_long(argc, argv, "c:ht:v", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'c':
 			cfgpath = optarg;
+			break;
+		case 'h':
+			usage(0);
 			break;
 		case 't':
 			budget = strtol(optarg, NULL, 10);
@@ -124,10 +135,10 @@ main(int argc, char *argv[])
 			verbose = 1;
 			break;
 		default:
-			usage();
+			usage(2);
 		}
 	if (optind != argc)
-		usage();
+		usage(2);
 	if ((cfg = cfg_open(&cfgpath, e, sizeof(e))) == NULL)
 		errx(1, "%s", e);
 	log_init("venna-batch", verbose ? LOG_LVL_DEBUG :

@@ -10,6 +10,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,12 +33,18 @@
 /* The FastCGI convention: a spawned application finds its socket here. */
 #define FASTCGI_LISTEN_FD	0
 
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* -h and --help: the usage on stdout, exit 0; a usage error: stderr, 2. */
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr, "usage: venna-fcgi [-nV] [-c file] [-l socket] "
-	    "[-m mode] [-t threads] [-w workers]\n");
-	exit(2);
+	fprintf(status == 0 ? stdout : stderr, "usage: venna-fcgi [-hnV] "
+	    "[-c file] [-l socket] [-m mode] [-t threads] [-w workers]\n");
+	exit(status);
 }
 
 static long
@@ -76,10 +83,14 @@ main(int argc, char *argv[])
 	int			 ch, check = 0, fd, status;
 	int			 wflag = 0, tflag = 0;
 
-	while ((ch = getopt(argc, argv, "c:l:m:nt:Vw:")) != -1)
+	while ((ch = getopt_long(argc, argv, "c:hl:m:nt:Vw:", longopts,
+	    NULL)) != -1)
 		switch (ch) {
 		case 'c':
 			cfgpath = optarg;
+			break;
+		case 'h':
+			usage(0);
 			break;
 		case 'l':
 			listen_spec = optarg;
@@ -104,10 +115,10 @@ main(int argc, char *argv[])
 			wflag = 1;
 			break;
 		default:
-			usage();
+			usage(2);
 		}
 	if (optind != argc)
-		usage();
+		usage(2);
 
 	if ((cfg = cfg_open(&cfgpath, err, sizeof(err))) == NULL)
 		errx(1, "%s", err);

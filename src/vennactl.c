@@ -14,6 +14,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,15 +71,31 @@ static const struct command commands[] = {
 	{ NULL, NULL, NULL, NULL }
 };
 
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/*
+ * -h and --help (before or after the command): the usage on stdout,
+ * exit 0.  A usage error: the same text on stderr, exit 2.
+ */
+static void
+usage_to(int status)
+{
+	const struct command	*c;
+	FILE			*out = status == 0 ? stdout : stderr;
+
+	fprintf(out, "usage: vennactl [-hV] [-c file] command ...\n");
+	for (c = commands; c->word1 != NULL; c++)
+		fprintf(out, "       vennactl [-c file] %s\n", c->usage);
+	exit(status);
+}
+
 static void
 usage(void)
 {
-	const struct command	*c;
-
-	fprintf(stderr, "usage: vennactl [-V] [-c file] command ...\n");
-	for (c = commands; c->word1 != NULL; c++)
-		fprintf(stderr, "       vennactl [-c file] %s\n", c->usage);
-	exit(2);
+	usage_to(2);
 }
 
 /*
@@ -446,10 +463,13 @@ main(int argc, char *argv[])
 	int			 ch, used;
 
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt(argc, argv, "+c:V")) != -1)
+	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'c':
 			c.cfgpath = optarg;
+			break;
+		case 'h':
+			usage_to(0);
 			break;
 		case 'V':
 			printf("vennactl %s (SQLite %s)\n", PACKAGE_VERSION,
@@ -462,6 +482,11 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc == 0)
 		usage();
+	/* No workspace, key id or flag value can be spelt -h or --help. */
+	for (ch = 0; ch < argc; ch++)
+		if (strcmp(argv[ch], "-h") == 0 ||
+		    strcmp(argv[ch], "--help") == 0)
+			usage_to(0);
 	for (cmd = commands; cmd->word1 != NULL; cmd++) {
 		if (strcmp(cmd->word1, argv[0]) != 0)
 			continue;
