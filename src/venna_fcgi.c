@@ -8,10 +8,14 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +62,79 @@ number(const char *s, long min, long max, const char *what)
 	if (errno != 0 || *end != '\0' || v < min || v > max)
 		errx(2, "%s must be a number from %ld to %ld", what, min, max);
 	return v;
+}
+
+/*
+ * What -n checks on disk, beyond the file: the state each process opens,
+ * as the user running the check.  need is the access(2) mode; a path
+ * that must exist says so, the others are checked when present
+ * (vennactl init makes them).
+ */
+struct state_check {
+	const char	*what;
+	size_t		 off;		/* of the path in struct cfg */
+	int		 dir;		/* the directory of the path */
+	int		 need;
+	int		 must_exist;
+};
+
+static const struct state_check state_checks[] = {
+	{ "the database's directory", offsetof(struct cfg, database), 1,
+	    W_OK | X_OK, 1 },
+	{ "the database", offsetof(struct cfg, database), 0, R_OK | W_OK, 0 },
+	{ "the pepper", offsetof(struct cfg, pepper_file), 0, R_OK, 0 },
+	{ "data_dir", offsetof(struct cfg, data_dir), 0, W_OK | X_OK, 0 },
+};
+
+/*
+ * Check that the state cfg names is usable by this process's user:
+ * the database's directory exists and is writable (the database, its
+ * -wal and -shm, the usage journals and the leases are created there),
+ * and whatever exists of the rest can be opened.  Prints each problem;
+ * returns the number found.
+ */
+static int
+check_state(const struct cfg *cfg)
+{
+	const struct state_check *c;
+	const struct passwd	*pw;
+	struct stat		 st;
+	char			 path[PATH_MAX], user[64];
+	const char		*d;
+	size_t			 i;
+	int			 bad = 0;
+
+	if ((pw = getpwuid(geteuid())) != NULL)
+		snprintf(user, sizeof(user), "%s", pw->pw_name);
+	else
+		snprintf(user, sizeof(user), "uid %ld", (long)geteuid());
+	for (i = 0; i < VN_NELEM(state_checks); i++) {
+		c = &state_checks[i];
+		snprintf(path, sizeof(path), "%s",
+		    *(char *const *)((const char *)cfg + c->off));
+		if (c->dir) {
+			/* dirname() may return its argument or a constant. */
+			d = dirname(path);
+			memmove(path, d, strlen(d) + 1);
+		}
+		if (stat(path, &st) == -1) {
+			if (errno == ENOENT && !c->must_exist)
+				continue;
+			warnx("%s %s: %s%s", c->what, path, strerror(errno),
+			    errno == ENOENT ? " (\"vennactl init\" makes it)" :
+			    "");
+			bad++;
+		} else if (c->dir && !S_ISDIR(st.st_mode)) {
+			warnx("%s %s is not a directory", c->what, path);
+			bad++;
+		} else if (access(path, c->need) == -1) {
+			warnx("%s %s is not %s by %s, the user Venna runs as",
+			    c->what, path, c->need & W_OK ? "writable" :
+			    "readable", user);
+			bad++;
+		}
+	}
+	return bad;
 }
 
 static void
@@ -123,11 +200,13 @@ main(int argc, char *argv[])
 	if ((cfg = cfg_open(&cfgpath, err, sizeof(err))) == NULL)
 		errx(1, "%s", err);
 	if (check) {
+		/* The file first: it is fine even where the state is not. */
 		printf("%s: configuration OK (%zu models, %zu upstreams)\n",
 		    cfgpath != NULL ? cfgpath : "built-in defaults",
 		    cfg->nmodels, cfg->nupstreams);
+		status = check_state(cfg) == 0 ? 0 : 1;
 		cfg_free(cfg);
-		return 0;
+		return status;
 	}
 	log_init("venna-fcgi", (enum log_level)cfg->log_level,
 	    cfg->log_syslog);

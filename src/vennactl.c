@@ -165,6 +165,24 @@ open_db(struct ctl *c)
 	return db;
 }
 
+/*
+ * Every command that takes a workspace names an existing one: a typo
+ * must not read as "no keys" or "no usage".  Exits 1 when it does not.
+ */
+static void
+need_workspace(struct db *db, const char *name)
+{
+	char		 id[WS_ID_LEN + 1];
+	enum vn_err	 rc;
+
+	rc = ws_name_ok(name) ? ws_find(db, name, id) : VN_ENOTFOUND;
+	if (rc == VN_ENOTFOUND)
+		errx(1, "no workspace named %s (see \"vennactl workspace "
+		    "list\")", name);
+	if (rc != VN_OK)
+		errx(1, "cannot look workspace %s up", name);
+}
+
 static void
 load_pepper(struct ctl *c, unsigned char pepper[PEPPER_LEN])
 {
@@ -317,12 +335,13 @@ cmd_key_create(struct ctl *c)
 		usage();
 	if ((label = flag(c, "--name")) != NULL && strlen(label) > 200)
 		errx(2, "--name: at most 200 characters");
-	load_pepper(c, pepper);
 	db = open_db(c);
+	need_workspace(db, ws[0]);
+	load_pepper(c, pepper);
 	rc = key_create(db, pepper, ws[0], label, key, id);
 	db_close(db);
 	sodium_memzero(pepper, sizeof(pepper));
-	if (rc == VN_ENOTFOUND)
+	if (rc == VN_ENOTFOUND)		/* deleted meanwhile */
 		errx(1, "no workspace named %s", ws[0]);
 	if (rc != VN_OK)
 		errx(1, "cannot create a key");
@@ -348,6 +367,8 @@ cmd_key_list(struct ctl *c)
 		usage();
 	ws = flag(c, "--workspace");
 	db = open_db(c);
+	if (ws != NULL)
+		need_workspace(db, ws);
 	if ((st = db_stmt(db, STMT_KEY_LIST)) == NULL)
 		errx(1, "database error");
 	if (ws != NULL)
@@ -422,6 +443,8 @@ cmd_usage(struct ctl *c)
 	if (report_parse_format(flag(c, "--format"), &o.format) != 0)
 		errx(2, "--format: expected table, json or csv");
 	db = open_db(c);
+	if (o.workspace != NULL)
+		need_workspace(db, o.workspace);
 	/* The rows still in the workers' journals count too. */
 	if (ledger_import(c->cfg, db, &rows) != VN_OK)
 		warnx("some usage rows could not be imported yet");
