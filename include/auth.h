@@ -19,5 +19,7 @@ int		auth_bearer(const char *hdr, size_t len, const char **tok,
 		    size_t *toklen);
 enum vn_err	auth_check(struct store *, const unsigned char *pepper,
 		    const char *hdr, struct principal *);
+enum vn_err	auth_keygen_bump(const char *database, char *err,
+		    size_t errsz);
 
 #endif /* AUTH_H */

@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "apikey.h"
+#include "auth.h"
 #include "cfg.h"
 #include "db.h"
 #include "ids.h"
@@ -250,6 +251,9 @@ cmd_init(struct ctl *c)
 			errx(1, "%s", e);
 	}
 	db_close(db);
+	/* The key generation file, owned by whoever owns the state. */
+	if (auth_keygen_bump(c->cfg->database, e, sizeof(e)) != VN_OK)
+		errx(1, "%s", e);
 	fprintf(stderr, "vennactl: database %s (schema %d), pepper %s, "
 	    "files %s: ready\n", c->cfg->database, schema_latest(),
 	    c->cfg->pepper_file, c->cfg->data_dir);
@@ -396,7 +400,7 @@ cmd_key_revoke(struct ctl *c)
 {
 	struct db	*db;
 	char		*arg[1];
-	char		 id[APIKEY_ID_LEN + 1];
+	char		 id[APIKEY_ID_LEN + 1], e[VN_ERRMSG];
 	enum vn_err	 rc;
 
 	if (positional(c, arg, 1) != 1)
@@ -415,7 +419,16 @@ cmd_key_revoke(struct ctl *c)
 		errx(1, "no active key %s", id);
 	if (rc != VN_OK)
 		errx(1, "cannot revoke key %s", id);
-	fprintf(stderr, "vennactl: key %s revoked\n", id);
+	/*
+	 * Committed: now tell every worker, whose next request re-reads the
+	 * key.  Should that fail, the revocation stands and their caches
+	 * expire within half a second.
+	 */
+	if (auth_keygen_bump(c->cfg->database, e, sizeof(e)) != VN_OK)
+		warnx("key %s revoked, but the workers could not be told "
+		    "(%s): they refuse it within half a second", id, e);
+	else
+		fprintf(stderr, "vennactl: key %s revoked\n", id);
 	return 0;
 }
 
