@@ -66,6 +66,7 @@ struct opt {
 
 static const struct opt server_opts[] = {
 	{ "listen", OPT_STRING, SRV(listen), 0, 0, NULL },
+	{ "user", OPT_STRING, SRV(user), 0, 0, NULL },
 	{ "database", OPT_PATH, SRV(database), 0, 0,
 	    LOCALSTATEDIR "/lib/venna/venna.db" },
 	{ "data_dir", OPT_PATH, SRV(data_dir), 0, 0, NULL },
@@ -1099,6 +1100,7 @@ cfg_free(struct cfg *c)
 	free(c->models);
 	free(c->path);
 	free(c->listen);
+	free(c->user);
 	free(c->database);
 	free(c->data_dir);
 	free(c->pepper_file);

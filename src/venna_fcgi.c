@@ -5,6 +5,10 @@
  * Without -l, if fd 0 is a listening socket, a web server (mod_fcgid,
  * spawn-fcgi, lighttpd's bin-path) has spawned it: it serves on fd 0 as
  * a single worker and leaves supervision to the web server.
+ *
+ * Started as root, it becomes the user of -u (or "user" in [server])
+ * once the socket is bound, before anything opens the state; without
+ * one it refuses to run (priv.c).
  */
 #include "config.h"
 
@@ -32,6 +36,7 @@
 #include "listener.h"
 #include "log.h"
 #include "prefork.h"
+#include "priv.h"
 #include "worker.h"
 
 /* The FastCGI convention: a spawned application finds its socket here. */
@@ -47,7 +52,8 @@ static void
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr, "usage: venna-fcgi [-hnV] "
-	    "[-c file] [-l socket] [-m mode] [-t threads] [-w workers]\n");
+	    "[-c file] [-l socket] [-m mode] [-t threads] "
+	    "[-u user[:group]] [-w workers]\n");
 	exit(status);
 }
 
@@ -137,6 +143,16 @@ check_state(const struct cfg *cfg)
 	return bad;
 }
 
+/* Become pu (see priv_drop), or exit. */
+static void
+become(const struct priv_user *pu, int strict)
+{
+	char	 err[VN_ERRMSG];
+
+	if (priv_drop(pu, strict, err, sizeof(err)) != VN_OK)
+		errx(1, "%s", err);
+}
+
 static void
 version(void)
 {
@@ -153,14 +169,16 @@ int
 main(int argc, char *argv[])
 {
 	struct prefork_opts	 po;
+	struct priv_user	 user, *pu = NULL;
 	struct cfg		*cfg = NULL;
 	const char		*cfgpath = NULL, *listen_spec = NULL;
+	const char		*user_spec = NULL;
 	char			 err[VN_ERRMSG];
 	long			 workers = -1, threads = -1, mode = 0660;
 	int			 ch, check = 0, fd, status;
-	int			 wflag = 0, tflag = 0;
+	int			 wflag = 0, tflag = 0, uflag = 0;
 
-	while ((ch = getopt_long(argc, argv, "c:hl:m:nt:Vw:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:hl:m:nt:u:Vw:", longopts,
 	    NULL)) != -1)
 		switch (ch) {
 		case 'c':
@@ -184,6 +202,10 @@ main(int argc, char *argv[])
 			threads = number(optarg, 1, 4096, "-t");
 			tflag = 1;
 			break;
+		case 'u':
+			user_spec = optarg;
+			uflag = 1;
+			break;
 		case 'V':
 			version();
 			return 0;
@@ -199,12 +221,25 @@ main(int argc, char *argv[])
 
 	if ((cfg = cfg_open(&cfgpath, err, sizeof(err))) == NULL)
 		errx(1, "%s", err);
+	if (user_spec == NULL)
+		user_spec = cfg->user;
+	if (user_spec != NULL) {
+		if (priv_lookup(user_spec, &user, err, sizeof(err)) != VN_OK)
+			errx(1, "%s: %s", uflag ? "-u" : "user", err);
+		pu = &user;
+	}
 	if (check) {
 		/* The file first: it is fine even where the state is not. */
 		printf("%s: configuration OK (%zu models, %zu upstreams)\n",
 		    cfgpath != NULL ? cfgpath : "built-in defaults",
 		    cfg->nmodels, cfg->nupstreams);
-		status = check_state(cfg) == 0 ? 0 : 1;
+		/* The state, as the user the workers would run as. */
+		log_init("venna-fcgi", LOG_LVL_WARN, 0);
+		if (priv_drop(pu, uflag, err, sizeof(err)) != VN_OK) {
+			warnx("%s", err);
+			status = 1;
+		} else
+			status = check_state(cfg) == 0 ? 0 : 1;
 		cfg_free(cfg);
 		return status;
 	}
@@ -223,11 +258,16 @@ main(int argc, char *argv[])
 	if (listen_spec == NULL)
 		listen_spec = cfg->listen;
 
+	/* Root without a user is refused before anything is bound. */
+	if (pu == NULL && geteuid() == 0)
+		become(NULL, 0);
+
 	if (listen_spec == NULL) {
 		if (!listener_is_listening(FASTCGI_LISTEN_FD))
 			errx(2, "no -l socket given and fd 0 is not a "
 			    "listening socket (see venna-fcgi(8))");
 		/* Spawned by a web server: one worker, it supervises. */
+		become(pu, uflag);
 		status = worker_main(cfg, FASTCGI_LISTEN_FD, (int)threads,
 		    -1);
 		cfg_free(cfg);
@@ -237,6 +277,16 @@ main(int argc, char *argv[])
 	if ((fd = listener_open(listen_spec, (int)mode, err, sizeof(err))) ==
 	    -1)
 		errx(1, "%s", err);
+	/*
+	 * The socket made as root goes to the user, so that the web server
+	 * reaches it through the socket's group (-m), and so that the pool
+	 * can remove it when it stops.
+	 */
+	if (pu != NULL && geteuid() == 0 && pu->uid != 0 &&
+	    listener_is_unix_path(listen_spec) &&
+	    chown(listen_spec, pu->uid, pu->gid) == -1)
+		errx(1, "chown %s: %s", listen_spec, strerror(errno));
+	become(pu, uflag);
 	memset(&po, 0, sizeof(po));
 	po.cfgpath = cfgpath;
 	po.cfgp = &cfg;

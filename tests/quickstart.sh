@@ -52,7 +52,11 @@ if [ ! -s "$STACK/demo.key" ]; then
 fi
 key=$(cat "$STACK/demo.key")
 
-start_venna || fail "venna-fcgi did not start: $(tail -n 1 \
+# Everything runs as whoever ran make run: a demonstration on loopback,
+# its state in the tree.  For root that has to be said (-u root); a
+# gateway in production names its own user (venna-fcgi(8)).
+me=$(id -un)
+start_venna -u "$me" || fail "venna-fcgi did not start: $(tail -n 1 \
     "$STACK/venna.log" 2>/dev/null) (log: $STACK/venna.log)"
 start_nginx "$port" ||
     fail "nginx did not start on port $port; see $STACK/nginx/error.log"
@@ -76,7 +80,8 @@ batch_loop() {
 	local child=
 	trap '[ -n "$child" ] && kill "$child" 2>/dev/null; exit 0' TERM
 	while :; do
-		"$VENNA_BATCH" -c "$STACK/venna.conf" 2>>"$STACK/batch.log" &
+		"$VENNA_BATCH" -c "$STACK/venna.conf" -u "$me" \
+		    2>>"$STACK/batch.log" &
 		child=$!
 		wait "$child"
 		sleep "$BATCH_EVERY" &
