@@ -6,7 +6,10 @@
  *
  * What a key looks like is printed once, by "key create", alone on one
  * line of stdout, so scripts can capture it; everything else goes to
- * stderr or is a listing that never includes a secret.
+ * stderr or is a listing that never includes a secret.  Secrets are
+ * wiped with sodium_memzero() once used: the new key, the pepper, and a
+ * whole key given to "key revoke" on the command line (also out of
+ * /proc/PID/cmdline, while the command waits for the database).
  */
 #include "config.h"
 
@@ -97,6 +100,33 @@ static void
 usage(void)
 {
 	usage_to(2);
+}
+
+/*
+ * Write a secret and a newline to stdout with write(2): a stdio buffer
+ * would keep a copy no one wipes.  Returns 0, or -1 if it could not.
+ */
+static int
+print_secret(const char *s)
+{
+	const char	*p;
+	size_t		 left;
+	ssize_t		 n;
+	int		 i;
+
+	if (fflush(stdout) != 0)
+		return -1;
+	for (i = 0; i < 2; i++)
+		for (p = i == 0 ? s : "\n", left = strlen(p); left > 0; ) {
+			if ((n = write(STDOUT_FILENO, p, left)) == -1) {
+				if (errno == EINTR)
+					continue;
+				return -1;
+			}
+			p += n;
+			left -= (size_t)n;
+		}
+	return 0;
 }
 
 /*
@@ -351,8 +381,11 @@ cmd_key_create(struct ctl *c)
 		errx(1, "cannot create a key");
 	fprintf(stderr, "vennactl: key %s for workspace %s; it is shown "
 	    "only this once\n", id, ws[0]);
-	printf("%s\n", key);
+	rc = print_secret(key) == 0 ? VN_OK : VN_ESYS;
 	sodium_memzero(key, sizeof(key));
+	if (rc != VN_OK)
+		errx(1, "cannot print the key (%s); revoke it with \"vennactl "
+		    "key revoke %s\"", strerror(errno), id);
 	return 0;
 }
 
@@ -402,14 +435,18 @@ cmd_key_revoke(struct ctl *c)
 	char		*arg[1];
 	char		 id[APIKEY_ID_LEN + 1], e[VN_ERRMSG];
 	enum vn_err	 rc;
+	size_t		 len;
+	int		 whole;
 
 	if (positional(c, arg, 1) != 1)
 		usage();
-	if (apikey_parse(arg[0], strlen(arg[0]), id))
-		;
-	else if (strlen(arg[0]) == APIKEY_ID_LEN)
+	len = strlen(arg[0]);
+	whole = apikey_parse(arg[0], len, id);
+	if (!whole && len == APIKEY_ID_LEN)
 		memcpy(id, arg[0], sizeof(id));
-	else
+	/* A whole key, or a mistyped one, is a secret: off argv now. */
+	sodium_memzero(arg[0], len);
+	if (!whole && len != APIKEY_ID_LEN)
 		errx(2, "expected a key id (%d characters) or a whole key",
 		    APIKEY_ID_LEN);
 	db = open_db(c);
