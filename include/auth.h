@@ -10,6 +10,9 @@
 #include "apikey.h"
 #include "workspace.h"
 
+/* Beside the database: the key generation counter (auth.c). */
+#define AUTH_KEYGEN_SUFFIX	".keygen"
+
 struct principal {
 	char	workspace_id[WS_ID_LEN + 1];
 	char	key_id[APIKEY_ID_LEN + 1];

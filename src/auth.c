@@ -50,7 +50,6 @@
 #define TOUCH_INTERVAL	60
 #define CACHE_SLOTS	1024
 #define CACHE_MS	500
-#define KEYGEN_SUFFIX	".keygen"
 
 /* A key's row as last read; found tells whether there was one. */
 struct keyrow {
@@ -80,7 +79,7 @@ static const uint32_t	*gen_word;
 static int
 keygen_path(const char *database, char *out, size_t outsz)
 {
-	return snprintf(out, outsz, "%s" KEYGEN_SUFFIX, database) <
+	return snprintf(out, outsz, "%s" AUTH_KEYGEN_SUFFIX, database) <
 	    (int)outsz;
 }
 
@@ -134,9 +133,9 @@ keygen_open(struct db *db)
 		    (gen_word = keygen_map(path, 0)) != NULL)
 			atomic_store(&gen_state, 1);
 		else {
-			log_warn("%s" KEYGEN_SUFFIX ": %s; keys are not cached, "
-			    "every request reads its key", path != NULL ?
-			    path : "database", strerror(errno));
+			log_warn("%s" AUTH_KEYGEN_SUFFIX ": %s; keys are not "
+			    "cached, every request reads its key",
+			    path != NULL ? path : "database", strerror(errno));
 			atomic_store(&gen_state, -1);
 		}
 	}

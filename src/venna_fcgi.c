@@ -30,6 +30,7 @@
 #include <json.h>
 #include <sodium.h>
 
+#include "auth.h"
 #include "cfg.h"
 #include "db.h"
 #include "ids.h"
@@ -74,22 +75,30 @@ number(const char *s, long min, long max, const char *what)
  * What -n checks on disk, beyond the file: the state each process opens,
  * as the user running the check.  need is the access(2) mode; a path
  * that must exist says so, the others are checked when present
- * (vennactl init makes them).
+ * (vennactl init, or another user's process, made them).
  */
 struct state_check {
 	const char	*what;
 	size_t		 off;		/* of the path in struct cfg */
+	const char	*suffix;	/* appended to that path */
 	int		 dir;		/* the directory of the path */
 	int		 need;
 	int		 must_exist;
 };
 
 static const struct state_check state_checks[] = {
-	{ "the database's directory", offsetof(struct cfg, database), 1,
+	{ "the database's directory", offsetof(struct cfg, database), "", 1,
 	    W_OK | X_OK, 1 },
-	{ "the database", offsetof(struct cfg, database), 0, R_OK | W_OK, 0 },
-	{ "the pepper", offsetof(struct cfg, pepper_file), 0, R_OK, 0 },
-	{ "data_dir", offsetof(struct cfg, data_dir), 0, W_OK | X_OK, 0 },
+	{ "the database", offsetof(struct cfg, database), "", 0,
+	    R_OK | W_OK, 0 },
+	{ "the database's WAL", offsetof(struct cfg, database), "-wal", 0,
+	    R_OK | W_OK, 0 },
+	{ "the database's shared memory", offsetof(struct cfg, database),
+	    "-shm", 0, R_OK | W_OK, 0 },
+	{ "the key generation file", offsetof(struct cfg, database),
+	    AUTH_KEYGEN_SUFFIX, 0, R_OK, 0 },
+	{ "the pepper", offsetof(struct cfg, pepper_file), "", 0, R_OK, 0 },
+	{ "data_dir", offsetof(struct cfg, data_dir), "", 0, W_OK | X_OK, 0 },
 };
 
 /*
@@ -116,8 +125,8 @@ check_state(const struct cfg *cfg)
 		snprintf(user, sizeof(user), "uid %ld", (long)geteuid());
 	for (i = 0; i < VN_NELEM(state_checks); i++) {
 		c = &state_checks[i];
-		snprintf(path, sizeof(path), "%s",
-		    *(char *const *)((const char *)cfg + c->off));
+		snprintf(path, sizeof(path), "%s%s",
+		    *(char *const *)((const char *)cfg + c->off), c->suffix);
 		if (c->dir) {
 			/* dirname() may return its argument or a constant. */
 			d = dirname(path);
@@ -278,9 +287,8 @@ main(int argc, char *argv[])
 	    -1)
 		errx(1, "%s", err);
 	/*
-	 * The socket made as root goes to the user, so that the web server
-	 * reaches it through the socket's group (-m), and so that the pool
-	 * can remove it when it stops.
+	 * The socket made as root goes to the user and group, so that the
+	 * web server reaches it through the group (mode 0660, -m).
 	 */
 	if (pu != NULL && geteuid() == 0 && pu->uid != 0 &&
 	    listener_is_unix_path(listen_spec) &&

@@ -91,6 +91,8 @@ if [ "$(id -u)" -eq 0 ]; then
 	is "$RC" 1 "venna-fcgi -n when the database and pepper are another user's: exit 1"
 	check "  the pepper is named" \
 	    grep -q "pepper $STACK/venna.pepper is not readable by nobody" <<<"$ERR"
+	check "  and the key generation file" \
+	    grep -q "key generation file $STACK/venna.db.keygen is not readable by nobody" <<<"$ERR"
 else
 	run n_check "$STACK/venna.conf"
 	is "$RC" 1 "venna-fcgi -n when the database is read-only: exit 1"
