@@ -10,6 +10,9 @@
 #include "apikey.h"
 #include "workspace.h"
 
+/* Beside the database: the key generation counter (auth.c). */
+#define AUTH_KEYGEN_SUFFIX	".keygen"
+
 struct principal {
 	char	workspace_id[WS_ID_LEN + 1];
 	char	key_id[APIKEY_ID_LEN + 1];
@@ -19,5 +22,7 @@ int		auth_bearer(const char *hdr, size_t len, const char **tok,
 		    size_t *toklen);
 enum vn_err	auth_check(struct store *, const unsigned char *pepper,
 		    const char *hdr, struct principal *);
+enum vn_err	auth_keygen_bump(const char *database, char *err,
+		    size_t errsz);
 
 #endif /* AUTH_H */

@@ -63,6 +63,7 @@ struct cfg {
 	char		*path;		/* the file, or NULL for built-ins */
 	/* [server] */
 	char		*listen;
+	char		*user;		/* USER[:GROUP] to run as, or NULL */
 	char		*database;	/* absolute, canonical when possible */
 	char		*data_dir;
 	char		*pepper_file;

@@ -151,6 +151,8 @@ pepper_load(const char *path, unsigned char out[PEPPER_LEN], char *err,
 	rc = VN_OK;
 out:
 	sodium_memzero(hex, sizeof(hex));
+	if (rc != VN_OK)
+		sodium_memzero(out, PEPPER_LEN);	/* a partial pepper */
 	close(fd);
 	return rc;
 }

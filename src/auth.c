@@ -8,18 +8,34 @@
  * An unknown id still hashes and compares against a dummy, so an unknown
  * id and a wrong secret take the same time.  Nothing here logs a key.
  *
- * The row read in step 2 is kept for CACHE_MS in a small per-process
- * table, which spares most requests a database read; the hash is still
- * compared every time.  So a revoked key stops working on every worker
- * within CACHE_MS, well inside a second.
+ * The row read in step 2 is kept in a small per-process table, which
+ * spares most requests a database read; the hash is still compared
+ * every time.  A cached row is used only while two things hold:
+ *   - the key generation has not moved since the row was read.  It is a
+ *     counter in "<database>.keygen", mapped shared by every process,
+ *     that "vennactl key revoke" bumps right after its commit.  So a
+ *     revoked key is refused by the very next request on every worker.
+ *     Checking it costs one atomic load from a shared page: no system
+ *     call, no lock, no database;
+ *   - the row is younger than CACHE_MS, for changes made behind
+ *     vennactl's back (an UPDATE in sqlite3(1)).
+ * A process that cannot map the counter does not cache at all: every
+ * request then reads its key's row, slower but never stale.
  */
 #include "config.h"
 
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -44,10 +60,117 @@ struct keyrow {
 	int		 revoked;
 	int64_t		 last_used;
 	long long	 read_ms;
+	uint32_t	 gen;		/* the key generation before the read */
 };
 
 static pthread_mutex_t	 cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct keyrow	 cache[CACHE_SLOTS];
+
+/*
+ * The key generation of this process: gen_state is 0 until the first
+ * lookup maps the counter, then 1 (gen_word usable) or -1 (no cache).
+ * 32 bits so that every platform loads it atomically; it only ever has
+ * to differ from the value a row was read under.
+ */
+static pthread_mutex_t	 gen_mu = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int	 gen_state;
+static const uint32_t	*gen_word;
+
+static int
+keygen_path(const char *database, char *out, size_t outsz)
+{
+	return snprintf(out, outsz, "%s" AUTH_KEYGEN_SUFFIX, database) <
+	    (int)outsz;
+}
+
+/*
+ * Open the counter file of database, creating it (zero) when missing,
+ * and map it; writable asks for a writable mapping.  Returns the word
+ * or NULL with errno set.
+ */
+static uint32_t *
+keygen_map(const char *database, int writable)
+{
+	char		 path[4096];
+	struct stat	 st;
+	void		*p = MAP_FAILED;
+	int		 fd, saved;
+
+	if (!keygen_path(database, path, sizeof(path))) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd == -1 && errno == EACCES && !writable)
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1)
+		return NULL;
+	/* Never map past the end: a read there is SIGBUS. */
+	if (fstat(fd, &st) == -1 || (st.st_size < (off_t)sizeof(uint32_t) &&
+	    ftruncate(fd, sizeof(uint32_t)) == -1))
+		goto out;
+	p = mmap(NULL, sizeof(uint32_t), writable ? PROT_READ | PROT_WRITE :
+	    PROT_READ, MAP_SHARED, fd, 0);
+out:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Map the counter once per process, on the first lookup. */
+static void
+keygen_open(struct db *db)
+{
+	const char	*path;
+
+	if (atomic_load(&gen_state) != 0)
+		return;
+	pthread_mutex_lock(&gen_mu);
+	if (atomic_load(&gen_state) == 0) {
+		path = sqlite3_db_filename(db->h, "main");
+		if (path != NULL && *path != '\0' &&
+		    (gen_word = keygen_map(path, 0)) != NULL)
+			atomic_store(&gen_state, 1);
+		else {
+			log_warn("%s" AUTH_KEYGEN_SUFFIX ": %s; keys are not "
+			    "cached, every request reads its key",
+			    path != NULL ? path : "database", strerror(errno));
+			atomic_store(&gen_state, -1);
+		}
+	}
+	pthread_mutex_unlock(&gen_mu);
+}
+
+/* The current key generation (0 while there is none). */
+static uint32_t
+keygen_now(void)
+{
+	if (atomic_load(&gen_state) != 1)
+		return 0;
+	return __atomic_load_n(gen_word, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Tell every process that keys changed: bump the counter of database
+ * (vennactl, after the change is committed).  Creates the file when
+ * missing.  Returns VN_OK, or VN_ESYS with the reason in err.
+ */
+enum vn_err
+auth_keygen_bump(const char *database, char *err, size_t errsz)
+{
+	char		 path[4096];
+	uint32_t	*w;
+
+	if ((w = keygen_map(database, 1)) == NULL) {
+		keygen_path(database, path, sizeof(path));
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return VN_ESYS;
+	}
+	__atomic_add_fetch(w, 1, __ATOMIC_SEQ_CST);
+	munmap(w, sizeof(uint32_t));
+	return VN_OK;
+}
 
 static size_t
 slot_of(const char *id)
@@ -59,15 +182,23 @@ slot_of(const char *id)
 	return h % CACHE_SLOTS;
 }
 
-/* The cached row of id if it is fresh enough; returns 1 if so. */
+/*
+ * The cached row of id if no key changed since it was read and it is
+ * fresh enough; returns 1 if so.
+ */
 static int
 cache_get(const char *id, struct keyrow *out)
 {
 	struct keyrow	*k = &cache[slot_of(id)];
+	uint32_t	 gen;
 	int		 hit;
 
+	if (atomic_load(&gen_state) != 1)
+		return 0;
+	gen = keygen_now();
 	pthread_mutex_lock(&cache_mu);
-	hit = strcmp(k->id, id) == 0 && clock_ms() - k->read_ms < CACHE_MS;
+	hit = strcmp(k->id, id) == 0 && k->gen == gen &&
+	    clock_ms() - k->read_ms < CACHE_MS;
 	if (hit)
 		*out = *k;
 	pthread_mutex_unlock(&cache_mu);
@@ -91,6 +222,12 @@ read_row(struct db *db, const char *id, struct keyrow *row)
 
 	memset(row, 0, sizeof(*row));
 	snprintf(row->id, sizeof(row->id), "%s", id);
+	/*
+	 * The generation before the read: a revocation committed after it
+	 * bumps it, so this row is never used past that revocation.
+	 */
+	keygen_open(db);
+	row->gen = keygen_now();
 	if ((st = db_stmt(db, STMT_KEY_BY_ID)) == NULL)
 		return VN_ESTORE;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);

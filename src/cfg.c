@@ -6,6 +6,12 @@
  * the file and line.  Defaults are written as text and parsed by the
  * same code as the file, so a default can never be a value the file
  * could not hold.
+ *
+ * The file may hold upstream keys (api_key), and api_key_file names
+ * more: every buffer that held the file's text or a key file's bytes is
+ * wiped with sodium_memzero() (a memset() before free() is dead code a
+ * compiler may drop), so each key stays in memory once, in its
+ * cfg_upstream, until cfg_free() wipes that too.
  */
 #include "config.h"
 
@@ -21,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "cfg.h"
 #include "log.h"
@@ -66,6 +74,7 @@ struct opt {
 
 static const struct opt server_opts[] = {
 	{ "listen", OPT_STRING, SRV(listen), 0, 0, NULL },
+	{ "user", OPT_STRING, SRV(user), 0, 0, NULL },
 	{ "database", OPT_PATH, SRV(database), 0, 0,
 	    LOCALSTATEDIR "/lib/venna/venna.db" },
 	{ "data_dir", OPT_PATH, SRV(data_dir), 0, 0, NULL },
@@ -732,19 +741,24 @@ read_secret(struct parser *p, const char *path, int line)
 	}
 	n = read(fd, tmp, sizeof(tmp));
 	close(fd);
+	s = NULL;
 	if (n < 0 || n > MAX_SECRET_FILE) {
 		fail(p, "api_key_file %s: unreadable or over %d bytes", path,
 		    MAX_SECRET_FILE);
-		return NULL;
+		goto out;
 	}
 	tmp[n] = '\0';
 	s = trim(tmp);
 	s[strcspn(s, "\r\n")] = '\0';
 	if (*s == '\0') {
 		fail(p, "api_key_file %s: empty", path);
-		return NULL;
+		s = NULL;
+		goto out;
 	}
-	return strdup(s);
+	s = strdup(s);
+out:
+	sodium_memzero(tmp, sizeof(tmp));
+	return s;
 }
 
 /* Derived defaults and cross-section checks, after the last line. */
@@ -929,6 +943,8 @@ cfg_parse(const char *text, size_t len, const char *fname, int read_files,
 		goto out;
 	ok = 1;
 out:
+	/* The last line read may have been "api_key = ...". */
+	sodium_memzero(line, sizeof(line));
 	for (i = 0; i < p.npending; i++)
 		free(p.pending[i].text);
 	free(p.pending);
@@ -987,7 +1003,7 @@ cfg_load(const char *path, char *err, size_t errsz)
 	struct stat	 st;
 	char		*text = NULL;
 	ssize_t		 n;
-	size_t		 got = 0;
+	size_t		 got = 0, cap = 0;
 	int		 fd = -1;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
@@ -1000,7 +1016,8 @@ cfg_load(const char *path, char *err, size_t errsz)
 		    "bytes", path, CFG_MAX_FILE);
 		goto out;
 	}
-	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
+	cap = (size_t)st.st_size + 1;
+	if ((text = malloc(cap)) == NULL) {
 		snprintf(err, errsz, "out of memory");
 		goto out;
 	}
@@ -1020,6 +1037,8 @@ cfg_load(const char *path, char *err, size_t errsz)
 out:
 	if (fd != -1)
 		close(fd);
+	if (text != NULL)
+		sodium_memzero(text, cap);	/* it may hold api_key lines */
 	free(text);
 	return c;
 }
@@ -1089,7 +1108,7 @@ cfg_free(struct cfg *c)
 		free(c->upstreams[i].name);
 		free(c->upstreams[i].base_url);
 		if (c->upstreams[i].api_key != NULL) {
-			memset(c->upstreams[i].api_key, 0,
+			sodium_memzero(c->upstreams[i].api_key,
 			    strlen(c->upstreams[i].api_key));
 			free(c->upstreams[i].api_key);
 		}
@@ -1104,6 +1123,7 @@ cfg_free(struct cfg *c)
 	free(c->models);
 	free(c->path);
 	free(c->listen);
+	free(c->user);
 	free(c->database);
 	free(c->data_dir);
 	free(c->pepper_file);

@@ -2,6 +2,10 @@
  * venna_batch.c: main() of venna-batch, one pass of Venna's deferred
  * work, meant for cron every minute (etc/venna-batch.cron.sample).
  *
+ * Started as root (a root crontab), it first becomes the user of -u or
+ * of "user" in [server], so that every file it makes belongs to the
+ * workers' user; without one it refuses to run (priv.c).
+ *
  * A pass:
  *  1. opens the database (migrating its schema) and a usage journal of
  *     its own;
@@ -22,6 +26,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +46,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "orphans.h"
+#include "priv.h"
 #include "runner.h"
 #include "store.h"
 #include "upstream.h"
@@ -86,11 +92,19 @@ files_task(struct runner *rn)
 	return rc;
 }
 
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* -h and --help: the usage on stdout, exit 0; a usage error: stderr, 2. */
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr, "usage: venna-batch [-v] [-c file] [-t seconds]\n");
-	exit(2);
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: venna-batch [-hv] [-c file] [-t seconds] "
+	    "[-u user[:group]]\n");
+	exit(status);
 }
 
 /* Import the usage journals, then checkpoint; under the lock. */
@@ -114,35 +128,54 @@ int
 main(int argc, char *argv[])
 {
 	struct runner	 rn;
+	struct priv_user user, *pu = NULL;
 	struct cfg	*cfg = NULL;
-	const char	*cfgpath = NULL;
+	const char	*cfgpath = NULL, *user_spec = NULL;
 	char		 e[VN_ERRMSG];
 	long		 budget = -1;
 	size_t		 i;
-	int		 ch, verbose = 0, status = 0;
+	int		 ch, verbose = 0, status = 0, uflag = 0;
 
-	while ((ch = getopt(argc, argv, "c:t:v")) != -1)
+	while ((ch = getopt_long(argc, argv, "c:ht:u:v", longopts, NULL)) !=
+	    -1)
 		switch (ch) {
 		case 'c':
 			cfgpath = optarg;
+			break;
+		case 'h':
+			usage(0);
 			break;
 		case 't':
 			budget = strtol(optarg, NULL, 10);
 			if (budget < 1 || budget > 86400)
 				errx(2, "-t: seconds from 1 to 86400");
 			break;
+		case 'u':
+			user_spec = optarg;
+			uflag = 1;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
 		default:
-			usage();
+			usage(2);
 		}
 	if (optind != argc)
-		usage();
+		usage(2);
 	if ((cfg = cfg_open(&cfgpath, e, sizeof(e))) == NULL)
 		errx(1, "%s", e);
+	if (user_spec == NULL)
+		user_spec = cfg->user;
+	if (user_spec != NULL) {
+		if (priv_lookup(user_spec, &user, e, sizeof(e)) != VN_OK)
+			errx(1, "%s: %s", uflag ? "-u" : "user", e);
+		pu = &user;
+	}
 	log_init("venna-batch", verbose ? LOG_LVL_DEBUG :
 	    (enum log_level)cfg->log_level, cfg->log_syslog);
+	/* Before the state is touched: what it creates is the user's. */
+	if (priv_drop(pu, uflag, e, sizeof(e)) != VN_OK)
+		errx(1, "%s", e);
 	if (!db_version_ok())
 		errx(1, "SQLite %s predates 3.51.3; rebuild with ./bootstrap",
 		    db_version());

@@ -5,12 +5,21 @@
  * Without -l, if fd 0 is a listening socket, a web server (mod_fcgid,
  * spawn-fcgi, lighttpd's bin-path) has spawned it: it serves on fd 0 as
  * a single worker and leaves supervision to the web server.
+ *
+ * Started as root, it becomes the user of -u (or "user" in [server])
+ * once the socket is bound, before anything opens the state; without
+ * one it refuses to run (priv.c).
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <err.h>
 #include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,23 +30,32 @@
 #include <json.h>
 #include <sodium.h>
 
+#include "auth.h"
 #include "cfg.h"
 #include "db.h"
 #include "ids.h"
 #include "listener.h"
 #include "log.h"
 #include "prefork.h"
+#include "priv.h"
 #include "worker.h"
 
 /* The FastCGI convention: a spawned application finds its socket here. */
 #define FASTCGI_LISTEN_FD	0
 
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* -h and --help: the usage on stdout, exit 0; a usage error: stderr, 2. */
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr, "usage: venna-fcgi [-nV] [-c file] [-l socket] "
-	    "[-m mode] [-t threads] [-w workers]\n");
-	exit(2);
+	fprintf(status == 0 ? stdout : stderr, "usage: venna-fcgi [-hnV] "
+	    "[-c file] [-l socket] [-m mode] [-t threads] "
+	    "[-u user[:group]] [-w workers]\n");
+	exit(status);
 }
 
 static long
@@ -51,6 +69,97 @@ number(const char *s, long min, long max, const char *what)
 	if (errno != 0 || *end != '\0' || v < min || v > max)
 		errx(2, "%s must be a number from %ld to %ld", what, min, max);
 	return v;
+}
+
+/*
+ * What -n checks on disk, beyond the file: the state each process opens,
+ * as the user running the check.  need is the access(2) mode; a path
+ * that must exist says so, the others are checked when present
+ * (vennactl init, or another user's process, made them).
+ */
+struct state_check {
+	const char	*what;
+	size_t		 off;		/* of the path in struct cfg */
+	const char	*suffix;	/* appended to that path */
+	int		 dir;		/* the directory of the path */
+	int		 need;
+	int		 must_exist;
+};
+
+static const struct state_check state_checks[] = {
+	{ "the database's directory", offsetof(struct cfg, database), "", 1,
+	    W_OK | X_OK, 1 },
+	{ "the database", offsetof(struct cfg, database), "", 0,
+	    R_OK | W_OK, 0 },
+	{ "the database's WAL", offsetof(struct cfg, database), "-wal", 0,
+	    R_OK | W_OK, 0 },
+	{ "the database's shared memory", offsetof(struct cfg, database),
+	    "-shm", 0, R_OK | W_OK, 0 },
+	{ "the key generation file", offsetof(struct cfg, database),
+	    AUTH_KEYGEN_SUFFIX, 0, R_OK, 0 },
+	{ "the pepper", offsetof(struct cfg, pepper_file), "", 0, R_OK, 0 },
+	{ "data_dir", offsetof(struct cfg, data_dir), "", 0, W_OK | X_OK, 0 },
+};
+
+/*
+ * Check that the state cfg names is usable by this process's user:
+ * the database's directory exists and is writable (the database, its
+ * -wal and -shm, the usage journals and the leases are created there),
+ * and whatever exists of the rest can be opened.  Prints each problem;
+ * returns the number found.
+ */
+static int
+check_state(const struct cfg *cfg)
+{
+	const struct state_check *c;
+	const struct passwd	*pw;
+	struct stat		 st;
+	char			 path[PATH_MAX], user[64];
+	const char		*d;
+	size_t			 i;
+	int			 bad = 0;
+
+	if ((pw = getpwuid(geteuid())) != NULL)
+		snprintf(user, sizeof(user), "%s", pw->pw_name);
+	else
+		snprintf(user, sizeof(user), "uid %ld", (long)geteuid());
+	for (i = 0; i < VN_NELEM(state_checks); i++) {
+		c = &state_checks[i];
+		snprintf(path, sizeof(path), "%s%s",
+		    *(char *const *)((const char *)cfg + c->off), c->suffix);
+		if (c->dir) {
+			/* dirname() may return its argument or a constant. */
+			d = dirname(path);
+			memmove(path, d, strlen(d) + 1);
+		}
+		if (stat(path, &st) == -1) {
+			if (errno == ENOENT && !c->must_exist)
+				continue;
+			warnx("%s %s: %s%s", c->what, path, strerror(errno),
+			    errno == ENOENT ? " (\"vennactl init\" makes it)" :
+			    "");
+			bad++;
+		} else if (c->dir && !S_ISDIR(st.st_mode)) {
+			warnx("%s %s is not a directory", c->what, path);
+			bad++;
+		} else if (access(path, c->need) == -1) {
+			warnx("%s %s is not %s by %s, the user Venna runs as",
+			    c->what, path, c->need & W_OK ? "writable" :
+			    "readable", user);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* Become pu (see priv_drop), or exit. */
+static void
+become(const struct priv_user *pu, int strict)
+{
+	char	 err[VN_ERRMSG];
+
+	if (priv_drop(pu, strict, err, sizeof(err)) != VN_OK)
+		errx(1, "%s", err);
 }
 
 static void
@@ -69,17 +178,23 @@ int
 main(int argc, char *argv[])
 {
 	struct prefork_opts	 po;
+	struct priv_user	 user, *pu = NULL;
 	struct cfg		*cfg = NULL;
 	const char		*cfgpath = NULL, *listen_spec = NULL;
+	const char		*user_spec = NULL;
 	char			 err[VN_ERRMSG];
 	long			 workers = -1, threads = -1, mode = 0660;
 	int			 ch, check = 0, fd, status;
-	int			 wflag = 0, tflag = 0;
+	int			 wflag = 0, tflag = 0, uflag = 0;
 
-	while ((ch = getopt(argc, argv, "c:l:m:nt:Vw:")) != -1)
+	while ((ch = getopt_long(argc, argv, "c:hl:m:nt:u:Vw:", longopts,
+	    NULL)) != -1)
 		switch (ch) {
 		case 'c':
 			cfgpath = optarg;
+			break;
+		case 'h':
+			usage(0);
 			break;
 		case 'l':
 			listen_spec = optarg;
@@ -96,6 +211,10 @@ main(int argc, char *argv[])
 			threads = number(optarg, 1, 4096, "-t");
 			tflag = 1;
 			break;
+		case 'u':
+			user_spec = optarg;
+			uflag = 1;
+			break;
 		case 'V':
 			version();
 			return 0;
@@ -104,19 +223,34 @@ main(int argc, char *argv[])
 			wflag = 1;
 			break;
 		default:
-			usage();
+			usage(2);
 		}
 	if (optind != argc)
-		usage();
+		usage(2);
 
 	if ((cfg = cfg_open(&cfgpath, err, sizeof(err))) == NULL)
 		errx(1, "%s", err);
+	if (user_spec == NULL)
+		user_spec = cfg->user;
+	if (user_spec != NULL) {
+		if (priv_lookup(user_spec, &user, err, sizeof(err)) != VN_OK)
+			errx(1, "%s: %s", uflag ? "-u" : "user", err);
+		pu = &user;
+	}
 	if (check) {
+		/* The file first: it is fine even where the state is not. */
 		printf("%s: configuration OK (%zu models, %zu upstreams)\n",
 		    cfgpath != NULL ? cfgpath : "built-in defaults",
 		    cfg->nmodels, cfg->nupstreams);
+		/* The state, as the user the workers would run as. */
+		log_init("venna-fcgi", LOG_LVL_WARN, 0);
+		if (priv_drop(pu, uflag, err, sizeof(err)) != VN_OK) {
+			warnx("%s", err);
+			status = 1;
+		} else
+			status = check_state(cfg) == 0 ? 0 : 1;
 		cfg_free(cfg);
-		return 0;
+		return status;
 	}
 	log_init("venna-fcgi", (enum log_level)cfg->log_level,
 	    cfg->log_syslog);
@@ -133,11 +267,16 @@ main(int argc, char *argv[])
 	if (listen_spec == NULL)
 		listen_spec = cfg->listen;
 
+	/* Root without a user is refused before anything is bound. */
+	if (pu == NULL && geteuid() == 0)
+		become(NULL, 0);
+
 	if (listen_spec == NULL) {
 		if (!listener_is_listening(FASTCGI_LISTEN_FD))
 			errx(2, "no -l socket given and fd 0 is not a "
 			    "listening socket (see venna-fcgi(8))");
 		/* Spawned by a web server: one worker, it supervises. */
+		become(pu, uflag);
 		status = worker_main(cfg, FASTCGI_LISTEN_FD, (int)threads,
 		    -1);
 		cfg_free(cfg);
@@ -147,6 +286,15 @@ main(int argc, char *argv[])
 	if ((fd = listener_open(listen_spec, (int)mode, err, sizeof(err))) ==
 	    -1)
 		errx(1, "%s", err);
+	/*
+	 * The socket made as root goes to the user and group, so that the
+	 * web server reaches it through the group (mode 0660, -m).
+	 */
+	if (pu != NULL && geteuid() == 0 && pu->uid != 0 &&
+	    listener_is_unix_path(listen_spec) &&
+	    chown(listen_spec, pu->uid, pu->gid) == -1)
+		errx(1, "chown %s: %s", listen_spec, strerror(errno));
+	become(pu, uflag);
 	memset(&po, 0, sizeof(po));
 	po.cfgpath = cfgpath;
 	po.cfgp = &cfg;

@@ -6,7 +6,10 @@
  *
  * What a key looks like is printed once, by "key create", alone on one
  * line of stdout, so scripts can capture it; everything else goes to
- * stderr or is a listing that never includes a secret.
+ * stderr or is a listing that never includes a secret.  Secrets are
+ * wiped with sodium_memzero() once used: the new key, the pepper, and a
+ * whole key given to "key revoke" on the command line (also out of
+ * /proc/PID/cmdline, while the command waits for the database).
  */
 #include "config.h"
 
@@ -14,6 +17,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "apikey.h"
+#include "auth.h"
 #include "cfg.h"
 #include "db.h"
 #include "ids.h"
@@ -70,15 +75,58 @@ static const struct command commands[] = {
 	{ NULL, NULL, NULL, NULL }
 };
 
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/*
+ * -h and --help (before or after the command): the usage on stdout,
+ * exit 0.  A usage error: the same text on stderr, exit 2.
+ */
+static void
+usage_to(int status)
+{
+	const struct command	*c;
+	FILE			*out = status == 0 ? stdout : stderr;
+
+	fprintf(out, "usage: vennactl [-hV] [-c file] command ...\n");
+	for (c = commands; c->word1 != NULL; c++)
+		fprintf(out, "       vennactl [-c file] %s\n", c->usage);
+	exit(status);
+}
+
 static void
 usage(void)
 {
-	const struct command	*c;
+	usage_to(2);
+}
 
-	fprintf(stderr, "usage: vennactl [-V] [-c file] command ...\n");
-	for (c = commands; c->word1 != NULL; c++)
-		fprintf(stderr, "       vennactl [-c file] %s\n", c->usage);
-	exit(2);
+/*
+ * Write a secret and a newline to stdout with write(2): a stdio buffer
+ * would keep a copy no one wipes.  Returns 0, or -1 if it could not.
+ */
+static int
+print_secret(const char *s)
+{
+	const char	*p;
+	size_t		 left;
+	ssize_t		 n;
+	int		 i;
+
+	if (fflush(stdout) != 0)
+		return -1;
+	for (i = 0; i < 2; i++)
+		for (p = i == 0 ? s : "\n", left = strlen(p); left > 0; ) {
+			if ((n = write(STDOUT_FILENO, p, left)) == -1) {
+				if (errno == EINTR)
+					continue;
+				return -1;
+			}
+			p += n;
+			left -= (size_t)n;
+		}
+	return 0;
 }
 
 /*
@@ -148,6 +196,24 @@ open_db(struct ctl *c)
 	return db;
 }
 
+/*
+ * Every command that takes a workspace names an existing one: a typo
+ * must not read as "no keys" or "no usage".  Exits 1 when it does not.
+ */
+static void
+need_workspace(struct db *db, const char *name)
+{
+	char		 id[WS_ID_LEN + 1];
+	enum vn_err	 rc;
+
+	rc = ws_name_ok(name) ? ws_find(db, name, id) : VN_ENOTFOUND;
+	if (rc == VN_ENOTFOUND)
+		errx(1, "no workspace named %s (see \"vennactl workspace "
+		    "list\")", name);
+	if (rc != VN_OK)
+		errx(1, "cannot look workspace %s up", name);
+}
+
 static void
 load_pepper(struct ctl *c, unsigned char pepper[PEPPER_LEN])
 {
@@ -215,6 +281,9 @@ cmd_init(struct ctl *c)
 			errx(1, "%s", e);
 	}
 	db_close(db);
+	/* The key generation file, owned by whoever owns the state. */
+	if (auth_keygen_bump(c->cfg->database, e, sizeof(e)) != VN_OK)
+		errx(1, "%s", e);
 	fprintf(stderr, "vennactl: database %s (schema %d), pepper %s, "
 	    "files %s: ready\n", c->cfg->database, schema_latest(),
 	    c->cfg->pepper_file, c->cfg->data_dir);
@@ -300,19 +369,23 @@ cmd_key_create(struct ctl *c)
 		usage();
 	if ((label = flag(c, "--name")) != NULL && strlen(label) > 200)
 		errx(2, "--name: at most 200 characters");
-	load_pepper(c, pepper);
 	db = open_db(c);
+	need_workspace(db, ws[0]);
+	load_pepper(c, pepper);
 	rc = key_create(db, pepper, ws[0], label, key, id);
 	db_close(db);
 	sodium_memzero(pepper, sizeof(pepper));
-	if (rc == VN_ENOTFOUND)
+	if (rc == VN_ENOTFOUND)		/* deleted meanwhile */
 		errx(1, "no workspace named %s", ws[0]);
 	if (rc != VN_OK)
 		errx(1, "cannot create a key");
 	fprintf(stderr, "vennactl: key %s for workspace %s; it is shown "
 	    "only this once\n", id, ws[0]);
-	printf("%s\n", key);
+	rc = print_secret(key) == 0 ? VN_OK : VN_ESYS;
 	sodium_memzero(key, sizeof(key));
+	if (rc != VN_OK)
+		errx(1, "cannot print the key (%s); revoke it with \"vennactl "
+		    "key revoke %s\"", strerror(errno), id);
 	return 0;
 }
 
@@ -331,6 +404,8 @@ cmd_key_list(struct ctl *c)
 		usage();
 	ws = flag(c, "--workspace");
 	db = open_db(c);
+	if (ws != NULL)
+		need_workspace(db, ws);
 	if ((st = db_stmt(db, STMT_KEY_LIST)) == NULL)
 		errx(1, "database error");
 	if (ws != NULL)
@@ -358,16 +433,20 @@ cmd_key_revoke(struct ctl *c)
 {
 	struct db	*db;
 	char		*arg[1];
-	char		 id[APIKEY_ID_LEN + 1];
+	char		 id[APIKEY_ID_LEN + 1], e[VN_ERRMSG];
 	enum vn_err	 rc;
+	size_t		 len;
+	int		 whole;
 
 	if (positional(c, arg, 1) != 1)
 		usage();
-	if (apikey_parse(arg[0], strlen(arg[0]), id))
-		;
-	else if (strlen(arg[0]) == APIKEY_ID_LEN)
+	len = strlen(arg[0]);
+	whole = apikey_parse(arg[0], len, id);
+	if (!whole && len == APIKEY_ID_LEN)
 		memcpy(id, arg[0], sizeof(id));
-	else
+	/* A whole key, or a mistyped one, is a secret: off argv now. */
+	sodium_memzero(arg[0], len);
+	if (!whole && len != APIKEY_ID_LEN)
 		errx(2, "expected a key id (%d characters) or a whole key",
 		    APIKEY_ID_LEN);
 	db = open_db(c);
@@ -377,7 +456,16 @@ cmd_key_revoke(struct ctl *c)
 		errx(1, "no active key %s", id);
 	if (rc != VN_OK)
 		errx(1, "cannot revoke key %s", id);
-	fprintf(stderr, "vennactl: key %s revoked\n", id);
+	/*
+	 * Committed: now tell every worker, whose next request re-reads the
+	 * key.  Should that fail, the revocation stands and their caches
+	 * expire within half a second.
+	 */
+	if (auth_keygen_bump(c->cfg->database, e, sizeof(e)) != VN_OK)
+		warnx("key %s revoked, but the workers could not be told "
+		    "(%s): they refuse it within half a second", id, e);
+	else
+		fprintf(stderr, "vennactl: key %s revoked\n", id);
 	return 0;
 }
 
@@ -405,6 +493,8 @@ cmd_usage(struct ctl *c)
 	if (report_parse_format(flag(c, "--format"), &o.format) != 0)
 		errx(2, "--format: expected table, json or csv");
 	db = open_db(c);
+	if (o.workspace != NULL)
+		need_workspace(db, o.workspace);
 	/* The rows still in the workers' journals count too. */
 	if (ledger_import(c->cfg, db, &rows) != VN_OK)
 		warnx("some usage rows could not be imported yet");
@@ -446,10 +536,13 @@ main(int argc, char *argv[])
 	int			 ch, used;
 
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt(argc, argv, "+c:V")) != -1)
+	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'c':
 			c.cfgpath = optarg;
+			break;
+		case 'h':
+			usage_to(0);
 			break;
 		case 'V':
 			printf("vennactl %s (SQLite %s)\n", PACKAGE_VERSION,
@@ -462,6 +555,11 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc == 0)
 		usage();
+	/* No workspace, key id or flag value can be spelt -h or --help. */
+	for (ch = 0; ch < argc; ch++)
+		if (strcmp(argv[ch], "-h") == 0 ||
+		    strcmp(argv[ch], "--help") == 0)
+			usage_to(0);
 	for (cmd = commands; cmd->word1 != NULL; cmd++) {
 		if (strcmp(cmd->word1, argv[0]) != 0)
 			continue;

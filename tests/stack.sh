@@ -124,10 +124,14 @@ wait_listen() {
 }
 
 # stack_conf [TEXT]: write $STACK/venna.conf; TEXT is appended (models,
-# upstreams, more [server] keys go in via STACK_SERVER).
+# upstreams, more [server] keys go in via STACK_SERVER).  Run as root
+# (CI), the tests' processes stay root, which venna-fcgi and
+# venna-batch do only when told to (user = root); stack_give makes it
+# the web server's user.
 stack_conf() {
 	{
 		echo "[server]"
+		[ "$(id -u)" -eq 0 ] && echo "user = root"
 		echo "database = $STACK/venna.db"
 		echo "log_level = ${STACK_LOG_LEVEL:-info}"
 		echo "synchronous = ${STACK_SYNC:-normal}"
@@ -326,6 +330,8 @@ stack_give() {
 		VENNA_FCGI="$STACK/bin/${VENNA_FCGI##*/}"
 		VENNACTL="$STACK/bin/${VENNACTL##*/}"
 	fi
+	[ -f "$STACK/venna.conf" ] &&
+	    sed -i "s/^user = root\$/user = $STACK_WWW_USER/" "$STACK/venna.conf"
 	chown -R "$STACK_WWW_USER:" "$STACK"
 }
 
