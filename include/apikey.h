@@ -30,8 +30,8 @@ int		apikey_parse(const char *, size_t, char id[APIKEY_ID_LEN + 1]);
 void		apikey_hash(const char *, size_t, const unsigned char *pepper,
 		    unsigned char out[APIKEY_HASH_LEN]);
 uint32_t	apikey_crc32(const void *, size_t);
-enum vn_err	pepper_load(const char *path, unsigned char out[PEPPER_LEN],
-		    char *err, size_t errsz);
-enum vn_err	pepper_create(const char *path, char *err, size_t errsz);
+enum vn_err	apikey_pepper_load(const char *path,
+		    unsigned char out[PEPPER_LEN], char *err, size_t errsz);
+enum vn_err	apikey_pepper_create(const char *path, char *err, size_t errsz);
 
 #endif /* APIKEY_H */

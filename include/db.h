@@ -41,6 +41,7 @@ const char	*db_version(void);
 enum vn_err	 db_checkpoint(struct db *, int truncate);
 void		 db_col_copy(struct sqlite3_stmt *, int, char *, size_t);
 int		 db_col_dup(struct sqlite3_stmt *, int, char **);
+int		 db_col_blob(struct sqlite3_stmt *, int, void *, size_t);
 enum vn_err	 db_col_add(struct sqlite3_stmt *, int, struct buf *);
 enum vn_err	 db_col_add_json(struct sqlite3_stmt *, int, struct buf *);
 int		 db_col_is(struct sqlite3_stmt *, int, const char *);

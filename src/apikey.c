@@ -116,7 +116,7 @@ apikey_hash(const char *key, size_t n, const unsigned char *pepper,
  * by other users is refused, as ssh refuses such a private key.
  */
 enum vn_err
-pepper_load(const char *path, unsigned char out[PEPPER_LEN], char *err,
+apikey_pepper_load(const char *path, unsigned char out[PEPPER_LEN], char *err,
     size_t errsz)
 {
 	char		 hex[PEPPER_LEN * 2 + 2];
@@ -162,7 +162,7 @@ out:
  * a new pepper would invalidate every key.
  */
 enum vn_err
-pepper_create(const char *path, char *err, size_t errsz)
+apikey_pepper_create(const char *path, char *err, size_t errsz)
 {
 	unsigned char	 bin[PEPPER_LEN];
 	char		 hex[PEPPER_LEN * 2 + 2];

@@ -233,17 +233,13 @@ read_row(struct db *db, const char *id, struct keyrow *row)
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		if (sqlite3_column_bytes(st, 1) == APIKEY_HASH_LEN &&
-		    sqlite3_column_int(st, 2) == PEPPER_VERSION) {
-			row->found = 1;
-			memcpy(row->hash, sqlite3_column_blob(st, 1),
-			    APIKEY_HASH_LEN);
-		}
+		row->found = sqlite3_column_int(st, 2) == PEPPER_VERSION &&
+		    db_col_blob(st, 1, row->hash, APIKEY_HASH_LEN);
 		row->revoked = sqlite3_column_type(st, 3) != SQLITE_NULL;
 		row->last_used = sqlite3_column_type(st, 4) == SQLITE_NULL ? 0 :
 		    sqlite3_column_int64(st, 4);
-		snprintf(row->workspace_id, sizeof(row->workspace_id), "%s",
-		    (const char *)sqlite3_column_text(st, 0));
+		db_col_copy(st, 0, row->workspace_id,
+		    sizeof(row->workspace_id));
 	} else if (rc != SQLITE_DONE) {
 		sqlite3_reset(st);
 		return db_rc(db, rc, "key lookup");

@@ -384,6 +384,18 @@ db_col_dup(struct sqlite3_stmt *st, int i, char **out)
 	return (*out = strdup((const char *)s)) != NULL;
 }
 
+/* Copy column i's bytes into out when there are exactly n of them. */
+int
+db_col_blob(struct sqlite3_stmt *st, int i, void *out, size_t n)
+{
+	const void	*p = sqlite3_column_blob(st, i);
+
+	if (p == NULL || (size_t)sqlite3_column_bytes(st, i) != n)
+		return 0;
+	memcpy(out, p, n);
+	return 1;
+}
+
 /* Append column i's bytes to b (nothing for NULL). */
 enum vn_err
 db_col_add(struct sqlite3_stmt *st, int i, struct buf *b)

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <sodium.h>
 
 #include "cfg.h"
 #include "clock.h"
@@ -250,7 +251,7 @@ enum vn_err
 upstream_call(void **slot, const struct upstream_req *req,
     struct upstream_res *res)
 {
-	struct curl_slist	*hdrs = NULL;
+	struct curl_slist	*hdrs = NULL, *l;
 	struct call		 c;
 	CURL			*h;
 	CURLcode		 cc;
@@ -283,7 +284,7 @@ upstream_call(void **slot, const struct upstream_req *req,
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
 		    req->up->api_key);
 		hdrs = curl_slist_append(hdrs, auth);
-		memset(auth, 0, sizeof(auth));
+		sodium_memzero(auth, sizeof(auth));
 	}
 	if (hdrs == NULL) {
 		rc = VN_ENOMEM;
@@ -362,6 +363,9 @@ upstream_call(void **slot, const struct upstream_req *req,
 out:
 	/* The handle keeps no pointer into this call once it returns. */
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	/* The upstream's key is in the list: wiped before it is freed. */
+	for (l = hdrs; l != NULL; l = l->next)
+		sodium_memzero(l->data, strlen(l->data));
 	curl_slist_free_all(hdrs);
 	return rc;
 }

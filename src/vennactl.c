@@ -206,7 +206,8 @@ need_workspace(struct db *db, const char *name)
 	char		 id[WS_ID_LEN + 1];
 	enum vn_err	 rc;
 
-	rc = ws_name_ok(name) ? ws_find(db, name, id) : VN_ENOTFOUND;
+	rc = workspace_name_ok(name) ? workspace_find(db, name,
+	    id) : VN_ENOTFOUND;
 	if (rc == VN_ENOTFOUND)
 		errx(1, "no workspace named %s (see \"vennactl workspace "
 		    "list\")", name);
@@ -219,7 +220,8 @@ load_pepper(struct ctl *c, unsigned char pepper[PEPPER_LEN])
 {
 	char	 e[VN_ERRMSG];
 
-	if (pepper_load(c->cfg->pepper_file, pepper, e, sizeof(e)) != VN_OK)
+	if (apikey_pepper_load(c->cfg->pepper_file, pepper, e,
+	    sizeof(e)) != VN_OK)
 		errx(1, "%s", e);
 }
 
@@ -277,7 +279,8 @@ cmd_init(struct ctl *c)
 			errx(1, "%s is missing but the database holds %d keys; "
 			    "restore the pepper file instead of making a new "
 			    "one", c->cfg->pepper_file, nkeys);
-		if (pepper_create(c->cfg->pepper_file, e, sizeof(e)) != VN_OK)
+		if (apikey_pepper_create(c->cfg->pepper_file, e,
+		    sizeof(e)) != VN_OK)
 			errx(1, "%s", e);
 	}
 	db_close(db);
@@ -300,11 +303,11 @@ cmd_ws_create(struct ctl *c)
 
 	if (positional(c, name, 1) != 1)
 		usage();
-	if (!ws_name_ok(name[0]))
+	if (!workspace_name_ok(name[0]))
 		errx(2, "workspace names are 1 to %d letters, digits, '.', "
 		    "'_' or '-'", WS_NAME_MAX);
 	db = open_db(c);
-	rc = ws_create(db, name[0], id);
+	rc = workspace_create(db, name[0], id);
 	db_close(db);
 	if (rc == VN_ECONFLICT)
 		errx(1, "workspace %s already exists", name[0]);
@@ -334,7 +337,7 @@ cmd_ws_list(struct ctl *c)
 {
 	struct db	*db;
 	sqlite3_stmt	*st;
-	char		 created[32];
+	char		 created[32], id[VN_MAX_ID + 1], name[256];
 
 	if (c->argc != 0)
 		usage();
@@ -344,8 +347,9 @@ cmd_ws_list(struct ctl *c)
 	printf("%-20s %-24s %-20s %s\n", "ID", "NAME", "CREATED", "KEYS");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		fmt_time(st, 2, created, sizeof(created));
-		printf("%-20s %-24s %-20s %d\n", sqlite3_column_text(st, 0),
-		    sqlite3_column_text(st, 1), created,
+		db_col_copy(st, 0, id, sizeof(id));
+		db_col_copy(st, 1, name, sizeof(name));
+		printf("%-20s %-24s %-20s %d\n", id, name, created,
 		    sqlite3_column_int(st, 3));
 	}
 	sqlite3_reset(st);
@@ -372,7 +376,7 @@ cmd_key_create(struct ctl *c)
 	db = open_db(c);
 	need_workspace(db, ws[0]);
 	load_pepper(c, pepper);
-	rc = key_create(db, pepper, ws[0], label, key, id);
+	rc = workspace_key_create(db, pepper, ws[0], label, key, id);
 	db_close(db);
 	sodium_memzero(pepper, sizeof(pepper));
 	if (rc == VN_ENOTFOUND)		/* deleted meanwhile */
@@ -398,6 +402,7 @@ cmd_key_list(struct ctl *c)
 	const char	*ws;
 	char		*none[1];
 	char		 created[32], used[32], revoked[32];
+	char		 id[VN_MAX_ID + 1], label[256], wsid[VN_MAX_ID + 1];
 
 	check_flags(c, allowed);
 	if (positional(c, none, 0) != 0)
@@ -416,11 +421,12 @@ cmd_key_list(struct ctl *c)
 		fmt_time(st, 3, created, sizeof(created));
 		fmt_time(st, 4, used, sizeof(used));
 		fmt_time(st, 5, revoked, sizeof(revoked));
-		printf("%-14s %-20s %-16s %-20s %-20s %s\n",
-		    sqlite3_column_text(st, 0),
-		    sqlite3_column_type(st, 1) == SQLITE_NULL ? "-" :
-		    (const char *)sqlite3_column_text(st, 1),
-		    sqlite3_column_text(st, 2), created, used, revoked);
+		db_col_copy(st, 0, id, sizeof(id));
+		db_col_copy(st, 1, label, sizeof(label));
+		db_col_copy(st, 2, wsid, sizeof(wsid));
+		printf("%-14s %-20s %-16s %-20s %-20s %s\n", id,
+		    label[0] != '\0' ? label : "-", wsid, created, used,
+		    revoked);
 	}
 	sqlite3_reset(st);
 	db_close(db);
@@ -450,7 +456,7 @@ cmd_key_revoke(struct ctl *c)
 		errx(2, "expected a key id (%d characters) or a whole key",
 		    APIKEY_ID_LEN);
 	db = open_db(c);
-	rc = key_revoke(db, id);
+	rc = workspace_key_revoke(db, id);
 	db_close(db);
 	if (rc == VN_ENOTFOUND)
 		errx(1, "no active key %s", id);
@@ -510,6 +516,7 @@ cmd_db_check(struct ctl *c)
 {
 	struct db	*db;
 	sqlite3_stmt	*st = NULL;
+	char		 verdict[256];
 	int		 ok = 0;
 
 	if (c->argc != 0)
@@ -517,9 +524,9 @@ cmd_db_check(struct ctl *c)
 	db = open_db(c);
 	if (sqlite3_prepare_v2(db->h, "PRAGMA integrity_check", -1, &st,
 	    NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		printf("integrity_check: %s\n", sqlite3_column_text(st, 0));
-		ok = strcmp((const char *)sqlite3_column_text(st, 0), "ok") ==
-		    0;
+		db_col_copy(st, 0, verdict, sizeof(verdict));
+		printf("integrity_check: %s\n", verdict);
+		ok = strcmp(verdict, "ok") == 0;
 	}
 	sqlite3_finalize(st);
 	printf("schema: %d, SQLite %s\n", schema_latest(), db_version());

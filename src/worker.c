@@ -233,7 +233,7 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 		log_warn("SO_RCVTIMEO: %s; draining may wait for a request",
 		    strerror(errno));
 
-	if (pepper_load(cfg->pepper_file, w.pepper, err, sizeof(err)) !=
+	if (apikey_pepper_load(cfg->pepper_file, w.pepper, err, sizeof(err)) !=
 	    VN_OK) {
 		log_error("%s", err);
 		goto out;

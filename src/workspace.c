@@ -18,7 +18,7 @@
 
 /* Workspace names: 1 to 64 of [A-Za-z0-9._-], not starting with '-'. */
 int
-ws_name_ok(const char *s)
+workspace_name_ok(const char *s)
 {
 	size_t	 n = strlen(s), i;
 
@@ -35,11 +35,11 @@ ws_name_ok(const char *s)
  * VN_EINVAL if it is not a valid name.
  */
 enum vn_err
-ws_create(struct db *db, const char *name, char id[WS_ID_LEN + 1])
+workspace_create(struct db *db, const char *name, char id[WS_ID_LEN + 1])
 {
 	sqlite3_stmt	*st;
 
-	if (!ws_name_ok(name))
+	if (!workspace_name_ok(name))
 		return VN_EINVAL;
 	ids_new(id, WS_ID_LEN + 1, "ws_", WS_ID_LEN - 3);
 	if ((st = db_stmt(db, STMT_WS_INSERT)) == NULL)
@@ -52,7 +52,7 @@ ws_create(struct db *db, const char *name, char id[WS_ID_LEN + 1])
 
 /* Look a workspace up by name.  VN_ENOTFOUND if there is none. */
 enum vn_err
-ws_find(struct db *db, const char *name, char id[WS_ID_LEN + 1])
+workspace_find(struct db *db, const char *name, char id[WS_ID_LEN + 1])
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -62,14 +62,13 @@ ws_find(struct db *db, const char *name, char id[WS_ID_LEN + 1])
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		strncpy(id, (const char *)sqlite3_column_text(st, 0),
-		    WS_ID_LEN);
-		id[WS_ID_LEN] = '\0';
+		db_col_copy(st, 0, id, WS_ID_LEN + 1);
 		sqlite3_reset(st);
 		return VN_OK;
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? VN_ENOTFOUND : db_rc(db, rc, "ws_find");
+	return rc == SQLITE_DONE ? VN_ENOTFOUND : db_rc(db, rc,
+	    "workspace_find");
 }
 
 /*
@@ -78,8 +77,9 @@ ws_find(struct db *db, const char *name, char id[WS_ID_LEN + 1])
  * it.  VN_ENOTFOUND if the workspace does not exist.
  */
 enum vn_err
-key_create(struct db *db, const unsigned char *pepper, const char *ws_name,
-    const char *label, char key[APIKEY_LEN + 1], char id[APIKEY_ID_LEN + 1])
+workspace_key_create(struct db *db, const unsigned char *pepper,
+    const char *ws_name, const char *label, char key[APIKEY_LEN + 1],
+    char id[APIKEY_ID_LEN + 1])
 {
 	unsigned char	 hash[APIKEY_HASH_LEN];
 	char		 ws[WS_ID_LEN + 1];
@@ -88,7 +88,7 @@ key_create(struct db *db, const unsigned char *pepper, const char *ws_name,
 
 	if ((rc = db_begin(db)) != VN_OK)
 		return rc;
-	if ((rc = ws_find(db, ws_name, ws)) != VN_OK)
+	if ((rc = workspace_find(db, ws_name, ws)) != VN_OK)
 		goto out;
 	apikey_generate(key, id);
 	apikey_hash(key, APIKEY_LEN, pepper, hash);
@@ -118,7 +118,7 @@ out:
 
 /* Revoke a key by its public id.  VN_ENOTFOUND if none is active. */
 enum vn_err
-key_revoke(struct db *db, const char *id)
+workspace_key_revoke(struct db *db, const char *id)
 {
 	sqlite3_stmt	*st;
 	enum vn_err	 rc;

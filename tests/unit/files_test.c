@@ -249,7 +249,7 @@ speed(long n)
 	struct timespec	 a, b;
 	int		 i, j, rc;
 
-	ws_create(db, "big", ws);
+	workspace_create(db, "big", ws);
 	snprintf(sql, sizeof(sql), "WITH RECURSIVE c(x) AS (SELECT 1 UNION "
 	    "ALL SELECT x + 1 FROM c WHERE x < %ld) INSERT INTO files (id, "
 	    "workspace_id, filename, purpose, bytes, created_at) SELECT "
@@ -306,8 +306,8 @@ main(void)
 	if (mkdtemp(dir) == NULL || !ids_init() ||
 	    (cfg = test_cfg("[server]\ndatabase = %s/v.db\n", dir)) == NULL ||
 	    (db = db_open(cfg, DB_OPEN_CREATE, err, sizeof(err))) == NULL ||
-	    ws_create(db, "a", wsa) != VN_OK ||
-	    ws_create(db, "b", wsb) != VN_OK) {
+	    workspace_create(db, "a", wsa) != VN_OK ||
+	    workspace_create(db, "b", wsb) != VN_OK) {
 		printf("Bail out! cannot set up\n");
 		return 1;
 	}

@@ -359,7 +359,7 @@ purge(const struct cfg *cfg)
 	int		 i;
 
 	db = db_open(cfg, DB_OPEN_CREATE, err, sizeof(err));
-	i = db != NULL && ws_create(db, "w", ws) == VN_OK;
+	i = db != NULL && workspace_create(db, "w", ws) == VN_OK;
 	ok(i, "a database");
 	if (!i)
 		return;
@@ -451,7 +451,7 @@ orphans(const struct cfg *cfg)
 	int		 i, shard;
 
 	db = db_open(cfg, 0, err, sizeof(err));
-	i = db != NULL && ws_create(db, "o", ws) == VN_OK;
+	i = db != NULL && workspace_create(db, "o", ws) == VN_OK;
 	ok(i, "orphans: a database");
 	if (!i)
 		return;

@@ -71,24 +71,26 @@ main(void)
 	    "migrated to the latest schema");
 	ok(count_rows(db, "SELECT count(*) FROM pragma_journal_mode "
 	    "WHERE journal_mode = 'wal'") == 1, "WAL mode");
-	is_int(pepper_create(cfg->pepper_file, err, sizeof(err)), VN_OK,
+	is_int(apikey_pepper_create(cfg->pepper_file, err, sizeof(err)), VN_OK,
 	    "pepper created");
-	is_int(pepper_create(cfg->pepper_file, err, sizeof(err)),
+	is_int(apikey_pepper_create(cfg->pepper_file, err, sizeof(err)),
 	    VN_ECONFLICT, "an existing pepper is never replaced");
-	is_int(pepper_load(cfg->pepper_file, pepper, err, sizeof(err)), VN_OK,
-	    "pepper loads");
+	is_int(apikey_pepper_load(cfg->pepper_file, pepper, err, sizeof(err)),
+	    VN_OK, "pepper loads");
 
-	is_int(ws_create(db, "acme", ws), VN_OK, "workspace created");
+	is_int(workspace_create(db, "acme", ws), VN_OK, "workspace created");
 	ok(strncmp(ws, "ws_", 3) == 0, "  with a ws_ id");
-	is_int(ws_create(db, "acme", ws), VN_ECONFLICT, "names are unique");
-	is_int(ws_create(db, "bad name", ws), VN_EINVAL, "names are checked");
-	is_int(key_create(db, pepper, "acme", "ci", key, id), VN_OK,
+	is_int(workspace_create(db, "acme", ws), VN_ECONFLICT,
+	    "names are unique");
+	is_int(workspace_create(db, "bad name", ws), VN_EINVAL,
+	    "names are checked");
+	is_int(workspace_key_create(db, pepper, "acme", "ci", key, id), VN_OK,
 	    "key minted");
-	is_int(key_create(db, pepper, "nobody", NULL, key2, id2),
+	is_int(workspace_key_create(db, pepper, "nobody", NULL, key2, id2),
 	    VN_ENOTFOUND, "no key for a missing workspace");
-	is_int(ws_create(db, "other", ws), VN_OK, "second workspace");
-	is_int(key_create(db, pepper, "other", NULL, key2, id2), VN_OK,
-	    "its key");
+	is_int(workspace_create(db, "other", ws), VN_OK, "second workspace");
+	is_int(workspace_key_create(db, pepper, "other", NULL, key2, id2),
+	    VN_OK, "its key");
 	is_int(count_rows(db, "SELECT count(*) FROM api_keys WHERE "
 	    "instr(hash, 'vk_') > 0 OR typeof(hash) != 'blob'"), 0,
 	    "no key text is stored");
@@ -135,8 +137,8 @@ main(void)
 	pepper[0] ^= 1;
 
 	db = store_get(store);
-	is_int(key_revoke(db, id), VN_OK, "revoked");
-	is_int(key_revoke(db, id), VN_ENOTFOUND, "revoking twice");
+	is_int(workspace_key_revoke(db, id), VN_OK, "revoked");
+	is_int(workspace_key_revoke(db, id), VN_ENOTFOUND, "revoking twice");
 	store_put(store, db);
 	/* Workers keep a key's row up to 500 ms: within a second it is out. */
 	usleep(1000 * 1000);
@@ -158,7 +160,7 @@ main(void)
 				_exit(2);
 			for (j = 0; j < 100; j++) {
 				snprintf(name, sizeof(name), "p%d-%d", i, j);
-				if (ws_create(d, name, wid) != VN_OK)
+				if (workspace_create(d, name, wid) != VN_OK)
 					fails++;
 			}
 			db_close(d);
