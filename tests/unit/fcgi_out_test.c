@@ -111,8 +111,8 @@ flushing(void)
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf,
 	    sizeof(sndbuf));
 	fcgi_out_init(&o, sv[0], 7, FCGI_OUT_MAX);
-	big = malloc(n);
-	memset(big, 'x', n);
+	big = malloc(FCGI_OUT_MAX);
+	memset(big, 'x', FCGI_OUT_MAX);
 	ok(fcgi_out_put(&o, big, n) == VN_OK, "600,000 bytes queued");
 	is_int(fcgi_out_flush(&o), 0, "a peer that does not read: bytes "
 	    "remain, the flush does not block");
