@@ -19,6 +19,9 @@
  *             rename into it (source: where it came from; saved: a
  *             hard link to the file it replaced, or "").
  *
+ * Every record carries the time it was made, so that powercut can tell
+ * how old the oldest unsynced write was when the power went.
+ *
  * Records are appended (O_APPEND) under an exclusive flock of the log,
  * and always before the operation they describe: a process killed in
  * between leaves a record whose undo changes nothing.
@@ -45,6 +48,7 @@ struct pl_rec {
 	int64_t		 oldsize;
 	int64_t		 oldlen;
 	int64_t		 extra;		/* bytes that follow the header */
+	int64_t		 ms;		/* when (CLOCK_REALTIME, ms) */
 };
 
 #endif

@@ -3,7 +3,7 @@
  * logs that powerloss.so kept (plog.h) while the processes under test
  * ran.  Run once they are all dead (SIGKILL):
  *
- *	powercut [-a|-z] [-n] [-s SEED] [-t PCT] LOGDIR ROOT
+ *	powercut [-a|-z] [-n] [-s SEED] [-t PCT] [-T MS] LOGDIR ROOT
  *	powercut -S LOGDIR
  *
  * For each file under ROOT, independently (a power cut does not stop
@@ -23,7 +23,9 @@
  * back to its old name and the file it replaced comes back.  Without
  * -n every name is durable at once.  Removals are always durable.
  *
- * One line per file touched goes to stdout, "# "-prefixed for TAP.  The
+ * One line per file touched goes to stdout, "# "-prefixed for TAP; with
+ * -T (when the power went, in ms since the epoch) it says how long
+ * before that the file's oldest unsynced write and its last sync were.  The
  * logs are then emptied: the tree as left is the new synced state.
  * -S only empties the logs (a sync(1) of everything so far).
  *
@@ -71,6 +73,8 @@ static struct obj	*objs;
 static size_t		 nobjs, capobjs;
 static uint64_t		 rng;
 static int		 failed;
+static int64_t		 cut_ms;		/* -T */
+static int64_t		 last_sync;	/* of the log read last, ms */
 
 /* splitmix64: small, seeded, the same sequence everywhere. */
 static uint64_t
@@ -159,6 +163,7 @@ unsynced(const char *buf, size_t len, struct rec **out)
 	size_t		 pos, n = 0, cap = 0, i, k;
 	int64_t		 synced = 0;
 
+	last_sync = 0;
 	for (pos = 0; pos + sizeof(h) <= len; ) {
 		memcpy(&h, buf + pos, sizeof(h));
 		if (h.magic != PL_MAGIC || h.extra < 0 ||
@@ -167,6 +172,8 @@ unsynced(const char *buf, size_t len, struct rec **out)
 		if (h.type == PL_SYNC) {
 			if (h.off > synced)
 				synced = h.off;
+			if (h.ms > last_sync)
+				last_sync = h.ms;
 		} else {
 			if (n == cap) {
 				cap = cap ? 2 * cap : 64;
@@ -249,6 +256,20 @@ tear(int fd, const struct rec *r, int64_t t)
 	return 1;
 }
 
+/* With -T: how old the oldest unsynced record and the last sync were. */
+static void
+ages(int64_t oldest)
+{
+	if (cut_ms == 0)
+		return;
+	printf(" (unsynced since %" PRId64 " ms before the cut", cut_ms -
+	    oldest);
+	if (last_sync > 0)
+		printf(", last synced %" PRId64 " ms before", cut_ms -
+		    last_sync);
+	printf(")");
+}
+
 static const char *
 rel(const char *path, const char *top)
 {
@@ -289,6 +310,7 @@ cut_file(const struct obj *o, const char *buf, size_t len, enum keep keep,
 	if (t >= 0)
 		printf(", the last torn after %" PRId64 " of its %" PRId64
 		    " bytes", t, v[k - 1].h.len);
+	ages(v[0].h.ms);
 	printf("\n");
 out:
 	free(v);
@@ -352,8 +374,10 @@ cut_dir(const struct obj *o, const char *buf, size_t len, enum keep keep,
 		if (v[i - 1].h.type == PL_NAME && v[i - 1].h.extra > 0 &&
 		    v[i - 1].extra[v[i - 1].h.extra - 1] == '\0')
 			undo_name(o->path, &v[i - 1]);
-	printf("# powercut: %s/: %zu of %zu unsynced names kept\n",
+	printf("# powercut: %s/: %zu of %zu unsynced names kept",
 	    rel(o->path, top), k, m);
+	ages(v[0].h.ms);
+	printf("\n");
 out:
 	free(v);
 }
@@ -384,7 +408,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: powercut [-a|-z] [-n] [-s seed] [-t pct] "
-	    "logdir root\n       powercut -S logdir\n");
+	    "[-T ms] logdir root\n       powercut -S logdir\n");
 	exit(2);
 }
 
@@ -402,7 +426,7 @@ main(int argc, char *argv[])
 	enum keep	  keep = KEEP_RANDOM;
 	int		  ch, names_too = 0, torn = 0, only_settle = 0;
 
-	while ((ch = getopt(argc, argv, "anSs:t:z")) != -1)
+	while ((ch = getopt(argc, argv, "anSs:T:t:z")) != -1)
 		switch (ch) {
 		case 'a':
 			keep = KEEP_ALL;
@@ -415,6 +439,11 @@ main(int argc, char *argv[])
 			break;
 		case 's':
 			rng = strtoull(optarg, &end, 10);
+			if (*end != '\0')
+				usage();
+			break;
+		case 'T':
+			cut_ms = strtoll(optarg, &end, 10);
 			if (*end != '\0')
 				usage();
 			break;

@@ -67,6 +67,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "plog.h"
@@ -294,6 +295,15 @@ log_unlock(int lfd)
 	pthread_rwlock_unlock(&forklock);
 }
 
+static int64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int
 put(int lfd, const void *p, size_t n)
 {
@@ -328,6 +338,7 @@ put_rec(int lfd, struct pl_rec *r, int fd, int64_t from, int64_t n)
 
 	r->magic = PL_MAGIC;
 	r->extra = n;
+	r->ms = now_ms();
 	if (!put(lfd, r, sizeof(*r)) || n == 0)
 		return;
 	if ((buf = malloc(COPY_CHUNK)) == NULL) {
@@ -559,6 +570,7 @@ log_synced(const struct stat *st, int64_t mark)
 	r.magic = PL_MAGIC;
 	r.type = PL_SYNC;
 	r.off = mark;
+	r.ms = now_ms();
 	(void)put(lfd, &r, sizeof(r));
 	log_unlock(lfd);
 }
