@@ -651,6 +651,7 @@ note_name(const char *path, int kind, const char *src, const char *saved,
 		r.magic = PL_MAGIC;
 		r.type = PL_NAME;
 		r.extra = (int64_t)n;
+		r.ms = now_ms();
 		if (put(lfd, &r, sizeof(r)))
 			(void)put(lfd, extra, n);
 		log_unlock(lfd);
