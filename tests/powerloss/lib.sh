@@ -45,6 +45,19 @@ require_sqlite3
 # The database is in $STATE, not where stack.sh's sql looks.
 sql() { "$SQLITE3_BIN" "$STATE/venna.db" "$1"; }
 
+# pl_is GOT WANT NAME [TODO]: is, or with TODO (a known defect) a TAP
+# TODO check: its failure is expected and does not fail the test, its
+# pass is an XPASS, which does.
+pl_is() {
+	local failed=$tap_failed
+	if [ -n "${4:-}" ]; then
+		is "$1" "$2" "$3 # TODO $4"
+		tap_failed=$failed
+	else
+		is "$1" "$2" "$3"
+	fi
+}
+
 # pl_conf FILE BATCH_CONCURRENCY: Venna's configuration, the state in
 # $STATE.  The batch model is slow under load (its lines are in flight
 # when the power goes) and fast when the batch is finished after.
@@ -228,7 +241,15 @@ pl_round() {
 	[ "$rc" -eq 0 ] || sed 's/^/#   /' "$STACK/cut.$r"
 	grep -E 'venna\.db|ledger' "$STACK/cut.$r" | head -n 8
 	pl_window "$r" "$((T - t0))"
+	rc=$tap_failed
 	pl_after "$r" "$T" "$PL_W"
+	# PL_KEEP_ON_FAIL=1: stop at the first round that fails, and keep
+	# the stack (its logs, journals and database) for a post-mortem.
+	if [ "${PL_KEEP_ON_FAIL:-0}" = 1 ] && [ "$tap_failed" -gt "$rc" ]; then
+		KEEP_STACK=1
+		tap_done
+		exit 1
+	fi
 }
 
 # pl_window R ROUND_MS: how long before the cut a success may be and be
@@ -277,8 +298,14 @@ pl_after() {
 	local r=$1 T=$2 W=$3 lost old n bad b f
 	check "  integrity_check is ok after the cut" \
 	    eval '"$VENNACTL" -c "$STACK/venna.conf" db check >/dev/null'
+	# The journals the cut left are imported before the pool starts:
+	# with its checkpointer importing them at the same time, some would
+	# be imported twice (import_twice.sh), which is not the power's
+	# doing.
+	"$VENNACTL" -c "$STACK/venna.conf" usage > /dev/null 2> "$STACK/import.$r"
+	check "  the journals the cut left are imported" [ ! -s "$STACK/import.$r" ]
+	sed 's/^/#   /' "$STACK/import.$r"
 	pl_venna || { not_ok "  Venna starts again"; return 1; }
-	"$VENNACTL" -c "$STACK/venna.conf" usage > /dev/null 2>&1
 
 	is "$(sql "SELECT count(*) - count(DISTINCT request_id) FROM usage")" 0 \
 	    "  no usage row twice"
@@ -292,7 +319,7 @@ pl_after() {
 		    "$STACK/lost.$r") ms before the cut at the oldest"
 	fi
 	if [ "$PL_SYNC" = full ]; then
-		is "$lost" 0 "  every completion the client saw succeed has its usage row${PL_TODO_ROWS:+ # TODO $PL_TODO_ROWS}"
+		pl_is "$lost" 0 "  every completion the client saw succeed has its usage row" "${PL_TODO_ROWS:-}"
 	else
 		is "$old" 0 "  a completion lost is one of the last $W ms (since the database's last sync)"
 	fi
@@ -311,7 +338,7 @@ pl_after() {
 	grep -E '^(differs|absent)' "$STACK/files.$r" | head -n 5 | sed 's/^/#   /'
 	is "$bad" 0 "  no upload listed with other content than it had ($n the same)"
 	if [ "$PL_SYNC" = full ]; then
-		is "$lost" 0 "  every upload the client saw succeed is listed${PL_TODO_FILES:+ # TODO $PL_TODO_FILES}"
+		pl_is "$lost" 0 "  every upload the client saw succeed is listed" "${PL_TODO_FILES:-}"
 	else
 		[ "$lost" -gt 0 ] && echo "# $lost uploads lost, $(awk -v T="$T" \
 		    'BEGIN { m = 0 } $1 == "absent" { if (T - $3 > m) m = T - $3 }
@@ -400,7 +427,9 @@ pl_sync_check() {
 pl_journals_check() {
 	[ "$PL_WORST_EVERY" -gt 0 ] && [ "$PL_ROUNDS" -ge "$PL_WORST_EVERY" ] ||
 	    return 0
-	is "${PL_STALE_JOURNALS:-0}" 0 "no journal of a dead writer is left once imported${PL_TODO_JOURNALS:+ # TODO $PL_TODO_JOURNALS}"
+	pl_is "${PL_STALE_JOURNALS:-0}" 0 \
+	    "no journal of a dead writer is left once imported" \
+	    "${PL_TODO_JOURNALS:-}"
 }
 
 # Every batch so far runs to its end once the power is back; each
