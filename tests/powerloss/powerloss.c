@@ -49,6 +49,9 @@
  *
  * Every process that loads this library leaves its pid in
  * "<log>/pids/": the tests stop and kill exactly those.
+ *
+ * One knob is no part of the model: POWERLOSS_CREATE_DELAY (see
+ * creation_delay()), to show a race.
  */
 #define _GNU_SOURCE
 #include <sys/file.h>
@@ -94,6 +97,8 @@ static size_t		 rootlen;
 static char		 logdir[PATH_MAX];
 static int		 active;
 static _Atomic unsigned	 saved_seq;
+static char		 delay_suffix[64];	/* POWERLOSS_CREATE_DELAY */
+static long		 delay_ms;
 
 /*
  * Held for reading while a log descriptor is open, for writing across
@@ -711,6 +716,28 @@ out:
 }
 
 /*
+ * POWERLOSS_CREATE_DELAY="SUFFIX:MS": a process that created a file
+ * whose name ends in SUFFIX sleeps MS before it goes on.  Not part of
+ * the model: it widens the instant between a file's creation and what
+ * its creator does next, so that a race there shows every time
+ * (journal_race.sh).
+ */
+static void
+creation_delay(const char *path)
+{
+	struct timespec	 ts;
+	size_t		 n = strlen(path), k = strlen(delay_suffix);
+
+	if (delay_ms <= 0 || k == 0 || n < k ||
+	    strcmp(path + n - k, delay_suffix) != 0)
+		return;
+	ts.tv_sec = delay_ms / 1000;
+	ts.tv_nsec = (delay_ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
+}
+
+/*
  * An open: before it, whether it will create the file and whether it
  * truncates one of ours (the old contents are recorded first); after
  * it, the new name and the descriptor's kind.
@@ -743,8 +770,10 @@ open_common(int dirfd, const char *path, int flags, mode_t mode,
 		return fd;
 	forget(fd);
 	if (track(fd, &st) == K_FILE && created && fd_path(fd, canon,
-	    sizeof(canon)))
+	    sizeof(canon))) {
 		note_name(canon, 'f', NULL, NULL, &st);
+		creation_delay(canon);
+	}
 	return fd;
 }
 
@@ -1036,6 +1065,8 @@ powerloss_init(void)
 {
 	const char		*r = getenv("POWERLOSS_ROOT");
 	const char		*l = getenv("POWERLOSS_LOG");
+	const char		*d = getenv("POWERLOSS_CREATE_DELAY");
+	const char		*colon;
 	pthread_rwlockattr_t	 a;
 	char			 sub[PATH_MAX + 16];
 
@@ -1050,6 +1081,12 @@ powerloss_init(void)
 	    realpath(l, logdir) == NULL)
 		return;
 	rootlen = strlen(root);
+	if (d != NULL && (colon = strrchr(d, ':')) != NULL &&
+	    (size_t)(colon - d) < sizeof(delay_suffix)) {
+		memcpy(delay_suffix, d, (size_t)(colon - d));
+		delay_suffix[colon - d] = '\0';
+		delay_ms = atol(colon + 1);
+	}
 	snprintf(sub, sizeof(sub), "%s/pids", logdir);
 	(void)mkdir(sub, 0700);
 	snprintf(sub, sizeof(sub), "%s/saved", logdir);
