@@ -472,6 +472,7 @@ main(int argc, char *argv[])
 		    path);
 		if ((buf = slurp(path, &len)) != NULL)
 			fwrite(buf, 1, len, stderr);
+		free(buf);
 		return 2;
 	}
 	if (realpath(argv[1], top) == NULL) {
@@ -522,5 +523,11 @@ main(int argc, char *argv[])
 			free(buf);
 		}
 	settle(argv[0]);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	for (i = 0; i < nobjs; i++)
+		free(objs[i].path);
+	free(objs);
 	return failed ? 1 : 0;
 }
