@@ -411,22 +411,35 @@ store_upload(struct upload *u, char *chunk)
 		fo.expires_at += fo.created_at;
 	strcpy(fo.status, "processed");
 
+	/*
+	 * The answer before anything is kept: once the row is in, nothing
+	 * may fail but the sending, or a retry would duplicate the file.
+	 */
+	buf_init(&b, 4 * FILE_NAME_MAX + 1024);
+	if ((rc = files_json(&b, &fo)) != VN_OK)
+		goto out;
 	/* The disk first, with no database connection held. */
-	if (filestore_tmp_commit(c->cfg, &u->tmp, fo.id) != VN_OK)
-		return disk_fault(c, &u->tmp);
+	if (filestore_tmp_commit(c->cfg, &u->tmp, fo.id) != VN_OK) {
+		rc = disk_fault(c, &u->tmp);
+		goto out;
+	}
 	if ((db = store_get(c->store)) == NULL)
 		rc = VN_ESTORE;
 	else
 		rc = files_insert(db, c->who.workspace_id, &fo);
 	store_put(c->store, db);
 	if (rc != VN_OK) {
-		(void)filestore_unlink(c->cfg, fo.id);
-		return fault_set(&c->fault, rc, NULL, NULL,
+		/*
+		 * The content stays: a commit that failed in its sync may
+		 * still be in the WAL and come back with its row.  If it
+		 * does not, venna-batch's orphan sweep reclaims it.
+		 */
+		rc = fault_set(&c->fault, rc, NULL, NULL,
 		    "The server could not record the file. Please retry.");
+		goto out;
 	}
-	buf_init(&b, 4 * FILE_NAME_MAX + 1024);
-	if ((rc = files_json(&b, &fo)) == VN_OK)
-		rc = reply_json(c, 200, b.data, b.len);
+	rc = reply_json(c, 200, b.data, b.len);
+out:
 	buf_free(&b);
 	return rc;
 }

@@ -354,6 +354,11 @@ batch_io_index(struct runner *rn, struct batch_state *b)
 		rc = ix.store_err;
 		goto out;
 	}
+	/* Out of memory says nothing of the file: the next pass retries. */
+	if (frc == VN_ENOMEM) {
+		rc = VN_ENOMEM;
+		goto out;
+	}
 	if (frc != VN_OK)
 		add_error(&ix, jsonl_error_code(&jl) != NULL ?
 		    jsonl_error_code(&jl) : "invalid_file", NULL,

@@ -94,6 +94,7 @@ struct run {
 	size_t			 nresults;
 	size_t			 inflight;
 	int			 stop;
+	int			 retry;		/* a line is left for later */
 };
 
 /* Load the batch at seq into b; VN_ENOTFOUND if it is gone. */
@@ -191,7 +192,9 @@ claim(struct runner *rn)
 /*
  * The line's body, read back from the input file (the index says where)
  * and parsed within the request caps, its bytes into raw (forwarded as
- * they are); NULL when it cannot be, with why in f.
+ * they are); NULL when it cannot be, with why in f: VN_ENOMEM or VN_ESYS
+ * when the next pass may well succeed, VN_EINVAL and the rest when the
+ * line itself is at fault.
  */
 static struct json_object *
 line_body(struct run *run, const struct line *ln, struct buf *raw,
@@ -202,23 +205,35 @@ line_body(struct run *run, const struct line *ln, struct buf *raw,
 	struct jscan_span	 v;
 	char			*buf = NULL;
 
-	fault_set(f, VN_EINVAL, NULL, NULL, "The line could not be read "
-	    "back from the input file.");
-	if (ln->len <= 0 || ln->len > LINE_MAX_BYTES ||
-	    (buf = malloc((size_t)ln->len)) == NULL)
+	if (ln->len <= 0 || ln->len > LINE_MAX_BYTES) {
+		fault_set(f, VN_EINVAL, NULL, NULL, "The line could not be "
+		    "read back from the input file.");
 		goto out;
+	}
+	if ((buf = malloc((size_t)ln->len)) == NULL) {
+		fault_set(f, VN_ENOMEM, NULL, NULL, "Out of memory.");
+		goto out;
+	}
 	if (pread(run->b->input_fd, buf, (size_t)ln->len, (off_t)ln->off) !=
-	    (ssize_t)ln->len || jsonx_object(buf, (size_t)ln->len,
-	    (int)cfg->max_json_depth, cfg->max_json_memory, &o, f) != VN_OK)
+	    (ssize_t)ln->len) {
+		fault_set(f, VN_ESYS, NULL, NULL, "The line could not be "
+		    "read back from the input file.");
+		goto out;
+	}
+	if (jsonx_object(buf, (size_t)ln->len, (int)cfg->max_json_depth,
+	    cfg->max_json_memory, &o, f) != VN_OK)
 		goto out;
 	/* The index vouched for one "body", an object: the scan finds it. */
-	if (json_object_object_get_ex(o, "body", &body) &&
-	    json_object_is_type(body, json_type_object) &&
-	    jscan_member(buf, (size_t)ln->len, "body", &v) &&
-	    buf_add(raw, v.p, v.n) == VN_OK)
-		body = json_object_get(body);
+	if (!json_object_object_get_ex(o, "body", &body) ||
+	    !json_object_is_type(body, json_type_object) ||
+	    !jscan_member(buf, (size_t)ln->len, "body", &v))
+		fault_set(f, VN_EINVAL, "body", NULL, "The line has no body "
+		    "object.");
+	else if (buf_add(raw, v.p, v.n) != VN_OK)
+		fault_set(f, VN_ETOOBIG, "body", NULL, "The line's body is "
+		    "larger than the limit of %zu bytes.", cfg->max_body);
 	else
-		body = NULL;
+		body = json_object_get(body);
 out:
 	json_object_put(o);
 	free(buf);
@@ -228,8 +243,11 @@ out:
 /*
  * Run one line through the endpoint's handler as a captured request and
  * turn the answer into its output or error line (openai-api.md §3.6).
+ * Returns 0 when no result could be made for a passing reason (memory,
+ * a read): the line then stays pending for the next pass, and nothing
+ * is billed for it.
  */
-static void
+static int
 run_line(struct run *run, void **upstream, const struct line *ln,
     struct result *res)
 {
@@ -238,6 +256,8 @@ run_line(struct run *run, void **upstream, const struct line *ln,
 	struct ctx		 c;
 	struct buf		 out;
 	char			 rid[40];
+	int			 made = 1;
+	enum vn_err		 rc;
 
 	memset(res, 0, sizeof(*res));
 	res->no = ln->no;
@@ -253,27 +273,40 @@ run_line(struct run *run, void **upstream, const struct line *ln,
 	snprintf(c.who.workspace_id, sizeof(c.who.workspace_id), "%s",
 	    run->b->workspace_id);
 	snprintf(c.who.key_id, sizeof(c.who.key_id), "%s", run->b->key_id);
-	if ((c.json = line_body(run, ln, &c.body, &c.fault)) == NULL)
-		(void)reply_error(&c);
-	else
+	if ((c.json = line_body(run, ln, &c.body, &c.fault)) != NULL)
 		(void)capture_run(&c, &k, run->handler);
+	else if (c.fault.err == VN_ENOMEM || c.fault.err == VN_ESYS) {
+		made = 0;
+		goto out;
+	} else
+		(void)reply_error(&c);
 	res->is_error = k.status != 200;
-	if (buf_addf(&out, "{\"id\":\"%s\",\"custom_id\":", rid) == VN_OK &&
-	    buf_add_json_string(&out, ln->custom_id, strlen(ln->custom_id)) ==
-	    VN_OK && buf_addf(&out, ",\"response\":{\"status_code\":%d,"
-	    "\"request_id\":\"%s\",\"body\":", k.status, c.id) == VN_OK &&
-	    buf_add(&out, k.body.len > 0 ? k.body.data : "{}",
-	    k.body.len > 0 ? k.body.len : 2) == VN_OK &&
-	    buf_addstr(&out, "},\"error\":null}") == VN_OK)
+	if ((rc = buf_addf(&out, "{\"id\":\"%s\",\"custom_id\":", rid)) ==
+	    VN_OK && (rc = buf_add_json_string(&out, ln->custom_id,
+	    strlen(ln->custom_id))) == VN_OK && (rc = buf_addf(&out,
+	    ",\"response\":{\"status_code\":%d,\"request_id\":\"%s\","
+	    "\"body\":", k.status, c.id)) == VN_OK && (rc = buf_add(&out,
+	    k.body.len > 0 ? k.body.data : "{}", k.body.len > 0 ?
+	    k.body.len : 2)) == VN_OK)
+		rc = buf_addstr(&out, "},\"error\":null}");
+	if (rc == VN_OK)
 		res->text = buf_steal(&out);
-	else {
-		buf_free(&out);
+	else if (rc == VN_ETOOBIG) {
+		/* An error line, and the row says so: not billed as a 200. */
 		res->is_error = 1;
+		res->usage.row.status = 500;
 		res->text = batch_io_error_line(ln->custom_id, "batch_failed",
 		    "The result of this request was too large to store.");
 	}
+	if (res->text == NULL) {
+		made = 0;
+		res->usage.held = 0;
+	}
+out:
+	buf_free(&out);
 	ctx_free(&c);
 	capture_free(&k);
+	return made;
 }
 
 static void *
@@ -295,10 +328,16 @@ line_thread(void *arg)
 		run->qlen--;
 		run->inflight++;
 		pthread_mutex_unlock(&run->mu);
-		if ((res = malloc(sizeof(*res))) != NULL)
-			run_line(run, &upstream, &ln, res);
+		if ((res = malloc(sizeof(*res))) != NULL &&
+		    !run_line(run, &upstream, &ln, res)) {
+			free(res);
+			res = NULL;
+		}
 		pthread_mutex_lock(&run->mu);
 		run->inflight--;
+		/* A line without a result stays pending for the next pass. */
+		if (res == NULL)
+			run->retry = 1;
 		if (res != NULL) {
 			res->next = run->results;
 			run->results = res;
@@ -344,8 +383,10 @@ commit(struct runner *rn, struct batch_state *b, struct result *list)
 		sqlite3_bind_text(st, 4, r->text, -1, SQLITE_STATIC);
 		rc = db_rc(db, sqlite3_step(st), "batch result");
 		sqlite3_reset(st);
-		if (rc == VN_OK && (st = db_stmt(db, STMT_BLINE_SETTLE)) !=
-		    NULL) {
+		if (rc == VN_OK && (st = db_stmt(db, STMT_BLINE_SETTLE)) ==
+		    NULL)
+			rc = VN_ESTORE;
+		else if (rc == VN_OK) {
 			sqlite3_bind_int64(st, 1, b->seq);
 			sqlite3_bind_int64(st, 2, r->no);
 			sqlite3_bind_int(st, 3, r->is_error ? 2 : 1);
@@ -361,7 +402,9 @@ commit(struct runner *rn, struct batch_state *b, struct result *list)
 			out += r->usage.row.completion_tokens;
 		}
 	}
-	if (rc == VN_OK && (st = db_stmt(db, STMT_BATCH_COUNT)) != NULL) {
+	if (rc == VN_OK && (st = db_stmt(db, STMT_BATCH_COUNT)) == NULL)
+		rc = VN_ESTORE;
+	else if (rc == VN_OK) {
 		sqlite3_bind_int64(st, 1, b->seq);
 		sqlite3_bind_int64(st, 2, ok);
 		sqlite3_bind_int64(st, 3, bad);
@@ -382,22 +425,27 @@ out:
 	return rc;
 }
 
-/* Queue up to `room` pending lines after *cursor; returns how many. */
-static size_t
+/*
+ * Queue up to `room` pending lines after *cursor; returns how many, or
+ * -1 when the database failed (which is not "none left": the batch
+ * must not end on it).
+ */
+static long
 refill(struct run *run, int64_t *cursor, size_t room)
 {
 	struct db	*db;
 	sqlite3_stmt	*st;
 	struct line	 ln;
-	size_t		 n = 0;
+	long		 n = 0;
+	int		 step = SQLITE_ERROR;
 
 	if ((db = store_get(run->rn->store)) == NULL)
-		return 0;
+		return -1;
 	if ((st = db_stmt(db, STMT_BLINE_PENDING)) != NULL) {
 		sqlite3_bind_int64(st, 1, run->b->seq);
 		sqlite3_bind_int64(st, 2, *cursor);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)room);
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 			ln.no = sqlite3_column_int64(st, 0);
 			db_col_copy(st, 1, ln.custom_id,
 			    sizeof(ln.custom_id));
@@ -414,7 +462,7 @@ refill(struct run *run, int64_t *cursor, size_t room)
 		sqlite3_reset(st);
 	}
 	store_put(run->rn->store, db);
-	return n;
+	return step == SQLITE_DONE ? n : -1;
 }
 
 /*
@@ -432,7 +480,8 @@ run_lines(struct runner *rn, struct batch_state *b, ctx_handler handler)
 	long long	 last_commit = clock_ms(), last_renew = clock_ms();
 	long long	 last_check = clock_ms();
 	int64_t		 cursor = 0;
-	size_t		 i, nthreads;
+	long		 got;
+	size_t		 i, nthreads, started = 0;
 	int		 feeding = 1, exhausted = 0, all = 0;
 
 	memset(&run, 0, sizeof(run));
@@ -448,10 +497,12 @@ run_lines(struct runner *rn, struct batch_state *b, ctx_handler handler)
 	if ((run.q = calloc(run.qcap, sizeof(*run.q))) == NULL ||
 	    (tids = calloc(nthreads, sizeof(*tids))) == NULL)
 		goto out;
-	for (i = 0; i < nthreads; i++)
-		if (pthread_create(&tids[i], NULL, line_thread, &run) != 0)
+	for (started = 0; started < nthreads; started++)
+		if (pthread_create(&tids[started], NULL, line_thread, &run) !=
+		    0)
 			break;
-	nthreads = i;
+	if ((nthreads = started) == 0)
+		goto out;
 
 	for (;;) {
 		pthread_mutex_lock(&run.mu);
@@ -459,9 +510,12 @@ run_lines(struct runner *rn, struct batch_state *b, ctx_handler handler)
 			size_t room = run.qcap - run.qlen;
 
 			pthread_mutex_unlock(&run.mu);
-			if (refill(&run, &cursor, room < PAGE_LINES ? room :
-			    PAGE_LINES) == 0)
+			got = refill(&run, &cursor, room < PAGE_LINES ? room :
+			    PAGE_LINES);
+			if (got == 0)
 				exhausted = 1;
+			else if (got < 0)
+				feeding = 0;	/* the next pass goes on */
 			pthread_mutex_lock(&run.mu);
 		}
 		if (run.nresults >= COMMIT_LINES || (run.nresults > 0 &&
@@ -505,13 +559,13 @@ run_lines(struct runner *rn, struct batch_state *b, ctx_handler handler)
 		pthread_cond_timedwait(&run.done, &run.mu, &ts);
 		pthread_mutex_unlock(&run.mu);
 	}
-	all = exhausted && feeding;
+	all = exhausted && feeding && !run.retry;
 out:
 	pthread_mutex_lock(&run.mu);
 	run.stop = 1;
 	pthread_cond_broadcast(&run.work);
 	pthread_mutex_unlock(&run.mu);
-	for (i = 0; i < nthreads; i++)
+	for (i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
 	free(tids);
 	free(run.q);
