@@ -435,6 +435,7 @@ import_usage() {
 }
 
 usage_mark() {
+	import_usage
 	USAGE_MARK=$(sql "SELECT coalesce(max(id), 0) FROM usage")
 }
 
