@@ -333,6 +333,11 @@ run_sync() {
 	echo "# synchronous = $sync: $STACK"
 	for op in $ops; do
 		plan_op "$sync" "$op" || continue
+		if [ "${VENNA_SANITIZERS:-none}" != none ] && [ -z "${SAN_SAID:-}" ] &&
+		    [ $((PLAN_K[malloc] + PLAN_K[calloc] + PLAN_K[realloc])) = 0 ]; then
+			SAN_SAID=1
+			echo "# $VENNA_SANITIZERS sanitizer build: its allocator is linked into the programs, ahead of fault.so, so allocations are not failed here; the other calls are"
+		fi
 		for fn in $fns; do
 			k=${PLAN_K[$fn]}
 			[ "$k" -gt 0 ] || [ -n "$NS" ] || continue
