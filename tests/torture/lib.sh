@@ -580,6 +580,23 @@ health_check() {
 	import_usage
 }
 
+# crash_class SIGNAL FRAME WHERE: a crash after a fault, named.  The two
+# known library cases, and only they, are "library:": libfcgi's
+# assertion (SIGABRT in libfcgi) after its Malloc failed in
+# FCGX_Accept_r, and json-c 0.16's SIGSEGV after a strdup of a key
+# failed in json_tokener_parse_ex.  FRAME is the crash's first frame
+# outside libc, WHERE its place in our code; SITE where the fault was.
+crash_class() {
+	local sig=$1 lib=$2 where=$3
+	case $lib:$sig:$SITE in
+	*/libfcgi.so*:6:*FCGX_Accept_r*)
+		echo "library:libfcgi (signal $sig: $where)" ;;
+	*/libjson-c.so*:11:*__strdup*json_tokener_parse_ex*)
+		echo "library:json-c (signal $sig: $where)" ;;
+	*) echo "crash (signal $sig) at ${where:-?}${lib:+, in ${lib%%+*}}" ;;
+	esac
+}
+
 # ---- the worker's fate --------------------------------------------------------
 
 # worker_fate: after a run, if the worker is gone: how it died (CRASH:
@@ -597,11 +614,7 @@ worker_fate() {
 		lib=$(sed 1d "$STACK/crash.one" | grep -v '/libc\.so\|/ld-linux' |
 		    head -n 1)
 		where=$(site_of "$STACK/crash.one")
-		case $lib in
-		*/libfcgi.so*) CRASH="library:libfcgi (signal $sig: $where)" ;;
-		*/libjson-c.so*) CRASH="library:json-c (signal $sig: $where)" ;;
-		*) CRASH="crash (signal $sig) at $where" ;;
-		esac
+		CRASH=$(crash_class "$sig" "$lib" "$where")
 	else
 		CRASH="exit: the worker ended ($(tail -n 2 "$STACK/venna.log" | tr '\n' ' '))"
 	fi

@@ -496,13 +496,10 @@ cli_fate() {
 		    head -n 1)
 		where=$(site_of "$CTL.crash")
 	fi
-	case ${lib:-} in
-	*/libjson-c.so*) CRASH="library:json-c (signal $sig: $where)" ;;
-	*/libfcgi.so*) CRASH="library:libfcgi (signal $sig: $where)" ;;
-	*)
-		CRASH="crash (signal $sig) at ${where:-?}"
-		violate "$1: $CRASH"
-		;;
+	CRASH=$(crash_class "$sig" "${lib:-}" "${where:-}")
+	case $CRASH in
+	library:*) ;;
+	*) violate "$1: $CRASH" ;;
 	esac
 	rm -f "$CTL.crash"
 	return 0
