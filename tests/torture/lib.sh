@@ -155,7 +155,7 @@ SANRT='^__interceptor_|^__(asan|tsan|ubsan|sanitizer)|(asan|tsan|ubsan|sanitizer
 site_of() {
 	grep -v '^fault \|^crash ' "$1" | symbolize_in_order |
 	    awk -F'\t' -v SANRT="$SANRT" '
-	# a sanitizer's interceptors are not where the call comes from
+	# frames of a sanitizer runtime are not where the call comes from
 	$2 ~ SANRT { next }
 	$2 ~ / src\// {
 		if (site == "") { site = $2; next }
