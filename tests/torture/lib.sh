@@ -146,7 +146,7 @@ symbolize() {
 
 # Frames of a sanitizer's runtime (its interceptors sit between a call
 # and the function it calls).
-SANRT='^__interceptor_|^__(asan|tsan|ubsan|sanitizer)|(asan|tsan|ubsan|sanitizer)_[a-z_]*\\.(o|cpp|cc|h):'
+SANRT='^lib(asan|tsan|ubsan)|^__interceptor_|^__(asan|tsan|ubsan|sanitizer)|(asan|tsan|ubsan|sanitizer)_[a-z_]*\\.(o|cpp|cc|h):'
 
 # site_of FILE: from a fault's stack (FILE: the .site or .crash block,
 # a frame a line), "where" of the first two frames in our own code
@@ -588,13 +588,22 @@ health_check() {
 # outside libc, WHERE its place in our code; SITE where the fault was.
 crash_class() {
 	local sig=$1 lib=$2 where=$3
+	# Without a stack (lib empty), the signal and the fault's site.
 	case $lib:$sig:$SITE in
-	*/libfcgi.so*:6:*FCGX_Accept_r*)
+	*/libfcgi.so*:6:*FCGX_Accept_r* | :6:*FCGX_Accept_r*)
 		echo "library:libfcgi (signal $sig: $where)" ;;
-	*/libjson-c.so*:11:*__strdup*json_tokener_parse_ex*)
+	*/libjson-c.so*:11:*__strdup*json_tokener_parse_ex* | \
+	    :11:*__strdup*json_tokener_parse_ex*)
 		echo "library:json-c (signal $sig: $where)" ;;
 	*) echo "crash (signal $sig) at ${where:-?}${lib:+, in ${lib%%+*}}" ;;
 	esac
+}
+
+# worker_alive: WORKER runs (a zombie the master has not reaped yet
+# does not).
+worker_alive() {
+	kill -0 "$WORKER" 2>/dev/null &&
+	    ! grep -q '^State:.*Z' "/proc/$WORKER/status" 2>/dev/null
 }
 
 # ---- the worker's fate --------------------------------------------------------
@@ -604,7 +613,7 @@ crash_class() {
 # whether that was contained: the master starts another, which serves.
 worker_fate() {
 	CRASH=
-	kill -0 "$WORKER" 2>/dev/null && return 0
+	worker_alive && return 0
 	local sig where lib
 	if [ -f "$CTL.crash" ] && grep -q "^crash .* pid=$WORKER\$" "$CTL.crash"; then
 		awk -v p="pid=$WORKER" '/^crash /{on = ($3 == p); if (on) print; next} on' \
@@ -616,7 +625,20 @@ worker_fate() {
 		where=$(site_of "$STACK/crash.one")
 		CRASH=$(crash_class "$sig" "$lib" "$where")
 	else
-		CRASH="exit: the worker ended ($(tail -n 2 "$STACK/venna.log" | tr '\n' ' '))"
+		# No stack (a sanitizer's runtime owns the signals): what the
+		# master saw.  The worker may not be reaped yet.
+		for _ in $(seq 1 40); do
+			grep -q "worker $WORKER \(killed\|exited\)" \
+			    "$STACK/venna.log" && break
+			sleep 0.05
+		done
+		sig=$(sed -n "s/.*worker $WORKER killed by signal \([0-9]*\).*/\1/p" \
+		    "$STACK/venna.log" | tail -n 1)
+		if [ -n "$sig" ]; then
+			CRASH=$(crash_class "$sig" "" "no stack")
+		else
+			CRASH="exit: the worker ended ($(grep "worker $WORKER " "$STACK/venna.log" | tail -n 1))"
+		fi
 	fi
 	rm -f "$CTL.crash"
 	# Contained: another worker comes, and serves.

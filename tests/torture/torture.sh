@@ -175,8 +175,7 @@ after_run() {
 	# A request that never got its answer: the worker may be wedged;
 	# the checks need one that is not (the hang itself is reported by
 	# the operation's check).
-	if [ "$kind" = worker ] && [ "${CURL_RC:-0}" = 28 ] &&
-	    kill -0 "$WORKER" 2>/dev/null; then
+	if [ "$kind" = worker ] && [ "${CURL_RC:-0}" = 28 ] && worker_alive; then
 		pool_restart
 		return
 	fi
@@ -184,7 +183,7 @@ after_run() {
 		worker_fate
 		return
 	fi
-	if [ "$kind" = worker ] && ! kill -0 "$WORKER" 2>/dev/null; then
+	if [ "$kind" = worker ] && ! worker_alive; then
 		worker_fate
 	fi
 	if [ "$durable" = 1 ]; then
