@@ -29,8 +29,9 @@
  * only counts; fn=off disarms: nothing is counted or failed, which is
  * how startup is excluded.  pid=0 counts in every process that has
  * this library; otherwise only in that one (a venna-fcgi worker, not
- * its master); prog=NAME only in the programs of that name.  mode=once fails call N only; from fails N and every
- * later call; torn writes or reads only part of the buffer of call N
+ * its master); prog=NAME only in the programs of that name.
+ * mode=once fails call N only; from fails N and every later call;
+ * torn writes or reads only part of the buffer of call N
  * and returns the short count (write, pwrite, writev, read, pread;
  * "once" for the others).  errno is ENOSPC, EIO, ENOMEM, ... or a
  * number (the default: ENOMEM for allocations, EIO otherwise).
@@ -56,8 +57,15 @@
  * thread-local flag), calls made by the dynamic loader (their caller
  * lies in ld.so), and calls before the control file was mapped.
  * Counters are atomic and shared; the configuration is re-read under a
- * mutex that never allocates.  Allocations made while dlsym() resolves
- * the real functions come from a small static arena.
+ * mutex that never allocates (and that fork() waits for).  The driver
+ * rewrites the line only between runs, while the process under test is
+ * idle, so no thread acts on half of it.  Allocations made while
+ * dlsym() resolves the real functions come from a small static arena.
+ *
+ * Under a sanitizer the crash handlers are not installed (the
+ * sanitizer reports crashes itself), and with ASan linked statically
+ * its allocator comes before this library: allocations are then not
+ * counted or failed, the other calls are.
  */
 #define _GNU_SOURCE
 #include <sys/auxv.h>
@@ -987,9 +995,23 @@ find_range(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;
 }
 
+/* No fork while another thread re-reads the line: conf_mu is held. */
+static void
+before_fork(void)
+{
+	pthread_mutex_lock(&conf_mu);
+}
+
+static void
+after_fork_parent(void)
+{
+	pthread_mutex_unlock(&conf_mu);
+}
+
 static void
 after_fork(void)
 {
+	pthread_mutex_unlock(&conf_mu);
 	self = (pid_t)syscall(SYS_getpid);
 	faulted = 0;
 }
@@ -1009,7 +1031,7 @@ fault_init(void)
 	busy = 1;
 	resolve();
 	self = (pid_t)syscall(SYS_getpid);
-	pthread_atfork(NULL, NULL, after_fork);
+	pthread_atfork(before_fork, after_fork_parent, after_fork);
 
 	/* Calls whose caller is the dynamic loader are never counted. */
 	memset(&r, 0, sizeof(r));
