@@ -71,6 +71,9 @@ for (const line of fs.readFileSync(`/proc/${pid}/maps`, 'utf8').trim().split('\n
 	if (!f[1].startsWith('rw'))
 		continue;
 	const [a, b] = f[0].split('-').map((h) => parseInt(h, 16));
+	// A sanitizer's shadow memory: terabytes reserved, nothing of ours.
+	if (b - a > (1 << 30))
+		continue;
 	for (let pos = a; pos < b; pos += CH) {
 		const len = Math.min(CH + longest - 1, b - pos);
 		const buf = Buffer.alloc(len);
