@@ -127,11 +127,13 @@ wait_listen() {
 # upstreams, more [server] keys go in via STACK_SERVER).  Run as root
 # (CI), the tests' processes stay root, which venna-fcgi and
 # venna-batch do only when told to (user = root); stack_give makes it
-# the web server's user.
+# the web server's user.  STACK_NO_USER: a build older than that option
+# (bench/run's base).
 stack_conf() {
 	{
 		echo "[server]"
-		[ "$(id -u)" -eq 0 ] && echo "user = root"
+		[ "$(id -u)" -eq 0 ] && [ -z "${STACK_NO_USER:-}" ] &&
+		    echo "user = root"
 		echo "database = $STACK/venna.db"
 		echo "log_level = ${STACK_LOG_LEVEL:-info}"
 		echo "synchronous = ${STACK_SYNC:-normal}"
