@@ -50,8 +50,9 @@ text_of(struct json_object *o)
 }
 
 /*
- * The error object's text {code, message}, or NULL without one; owned
- * by the caller.
+ * The error object's text {code, message}, or NULL without one (or
+ * without memory: the caller tells them apart by code); owned by the
+ * caller.
  */
 static char *
 error_text(const char *code, const char *message)
@@ -59,14 +60,17 @@ error_text(const char *code, const char *message)
 	struct json_object	*e;
 	char			*s = NULL;
 
+	const char		*text;
+
 	if (code == NULL)
 		return NULL;
 	if ((e = json_object_new_object()) == NULL)
 		return NULL;
-	json_object_object_add(e, "code", json_object_new_string(code));
-	json_object_object_add(e, "message", json_object_new_string(
-	    message != NULL ? message : ""));
-	s = strdup(jsonx_to_string(e, NULL));
+	if (jsonx_put(e, "code", json_object_new_string(code)) &&
+	    jsonx_put(e, "message", json_object_new_string(
+	    message != NULL ? message : "")) &&
+	    (text = jsonx_to_string(e, NULL)) != NULL)
+		s = strdup(text);
 	json_object_put(e);
 	return s;
 }
@@ -114,6 +118,13 @@ keep(struct ctx *c, struct responses_turn *run, const char *status,
 	st.error = err = error_text(ecode, emsg);
 	st.incomplete = incomplete;
 	st.completed_at = completed_at;
+	/* Nothing stored without all of its parts. */
+	if ((output != NULL && st.output == NULL) ||
+	    (usage != NULL && st.usage == NULL) ||
+	    (ecode != NULL && err == NULL))
+		return fault_set(&c->fault, VN_ENOMEM, NULL, NULL,
+		    "The server ran out of memory while storing the "
+		    "response. Please retry.");
 	if ((db = store_get(c->store)) == NULL) {
 		free(err);
 		log_error("response %s: not stored: no database", run->id);

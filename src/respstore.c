@@ -255,8 +255,12 @@ respstore_insert(struct db *db, const struct respstore_new *n,
 			rc = VN_ESTORE;
 			break;
 		}
-		text = json_object_to_json_string_ext(it,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		if ((text = json_object_to_json_string_ext(it,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) ==
+		    NULL) {
+			rc = VN_ENOMEM;
+			break;
+		}
 		sqlite3_bind_int64(st, 1, *seq);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)i + 1);
 		sqlite3_bind_text(st, 3, json_object_object_get_ex(it, "id",
