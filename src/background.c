@@ -164,13 +164,14 @@ background_run(const struct cfg *cfg, struct store *store, void **upstream,
 		goto out;
 	}
 	rc = respstore_get_seq(db, seq, &row);
-	if (rc == VN_OK && !respstore_start(db, seq, owner))
-		rc = VN_ENOTFOUND;	/* cancelled, deleted or lost */
+	if (rc == VN_OK)
+		rc = respstore_start(db, seq, owner);
 	store_put(store, db);
-	if (rc == VN_ENOTFOUND) {
+	if (rc == VN_ENOTFOUND) {	/* cancelled, deleted or lost */
 		rc = VN_OK;
 		goto out;
 	}
+	/* From here on, let go of it at the end: a failure is retried. */
 	release = 1;
 	if (rc != VN_OK)
 		goto out;
