@@ -296,6 +296,7 @@ pool_restart() {
 	# A wedged worker does not drain: it goes the hard way.
 	kill -KILL "$pid" $w 2>/dev/null
 	wait "$pid" 2>/dev/null
+	workers_gone $w
 	pool_start && warm_up
 }
 
@@ -306,6 +307,23 @@ pool_kill9() {
 	w=$(pgrep -P "$VENNA_PID")
 	kill -KILL "$VENNA_PID" $w 2>/dev/null
 	wait "$VENNA_PID" 2>/dev/null
+	workers_gone $w
+}
+
+# workers_gone PID...: until each killed worker is gone or a zombie
+# (whose descriptors are closed): a dying worker still holds the
+# listening socket, and the next master would find it answering and
+# refuse to start.
+workers_gone() {
+	local p i
+	for p in "$@"; do
+		for ((i = 0; i < 100; i++)); do
+			[ -d "/proc/$p" ] || break
+			grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null &&
+			    break
+			sleep 0.05
+		done
+	done
 }
 
 # warm_up: what a first request does once (connections, statements,
