@@ -105,6 +105,13 @@ check "  missing the management scope" \
 org GET /users "$ADMIN"
 is "$HTTP_STATUS" 501 "users: 501"
 check "  not_implemented" is_envelope not_implemented
+# The nginx sample passes /v1/organization from this host's address
+# only: from another loopback address, nginx answers 403 itself.
+org GET /projects "$ADMIN" --interface 127.0.0.2
+is "$HTTP_STATUS" 403 "from 127.0.0.2, the nginx sample refuses /v1/organization"
+check "  with an envelope" is_envelope forbidden
+http GET "$BASE_URL/models" -H "Authorization: Bearer $KEY_A" --interface 127.0.0.2
+is "$HTTP_STATUS" 200 "  and passes the model endpoints"
 org GET /nonsense "$ADMIN"
 is "$HTTP_STATUS" 404 "an unknown admin path: 404"
 
