@@ -26,7 +26,7 @@ stack_init || { echo "Bail out! stack_init"; exit 1; }
 ADMIN_KEY=$("$VENNACTL" -c "$STACK/venna.conf" admin-key create \
     --name sdk 2>/dev/null) || { echo "Bail out! admin-key create"; exit 1; }
 STACK_DB="$STACK/venna.db" STACK_CONF="$STACK/venna.conf"
-export ADMIN_KEY STACK_DB STACK_CONF VENNACTL SQLITE3_BIN
+export ADMIN_KEY STACK_DB STACK_CONF VENNACTL VENNA_BATCH SQLITE3_BIN
 start_venna -w 3 -t 8 || { echo "Bail out! venna-fcgi"; exit 1; }
 start_nginx || { echo "Bail out! nginx"; exit 1; }
 run_sdk admin.test.mjs

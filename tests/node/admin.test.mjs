@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { OpenAI, assertChecked, base, checkedFetch, client, keyA, keyB,
     rejection } from './common.mjs';
 
+const sdk = await import(process.env.VENNA_OPENAI_SDK || 'openai');
 const adminKey = process.env.ADMIN_KEY;
 const MODEL = 'venna-1';
 
@@ -426,9 +427,27 @@ test('usage and costs equal the sums of the ledger rows they cover',
 		n++;
 	}
 	assert.equal(n, 24);
+	// Batch lines, run by venna-batch as cron would.
+	const lines = Array.from({ length: 6 }, (_, i) => JSON.stringify({
+	    custom_id: `u${i}`, method: 'POST', url: '/v1/chat/completions',
+	    body: { model: MODEL, messages: [{ role: 'user',
+	    content: `batch line ${i}` }] } })).join('\n') + '\n';
+	const f = await client().files.create({ purpose: 'batch',
+	    file: await sdk.toFile(Buffer.from(lines), 'usage.jsonl') });
+	const b = await client().batches.create({ input_file_id: f.id,
+	    endpoint: '/v1/chat/completions', completion_window: '24h' });
+	let status = b.status;
+	for (let i = 0; i < 10 && status !== 'completed'; i++) {
+		execFileSync(process.env.VENNA_BATCH, ['-c',
+		    process.env.STACK_CONF], { stdio: 'ignore' });
+		status = (await client().batches.retrieve(b.id)).status;
+	}
+	assert.equal(status, 'completed', 'the batch ran');
 	// Rows reach the usage table when imported; vennactl imports.
 	execFileSync(process.env.VENNACTL, ['-c', process.env.STACK_CONF,
 	    'usage'], { stdio: 'ignore' });
+	assert.ok(ledger('SELECT count(*) AS n FROM usage WHERE batch_id IS ' +
+	    'NOT NULL')[0].n >= 6, 'batch lines are in the ledger');
 	const now = Math.floor(Date.now() / 1000) + 1;
 	const t0 = now - 7200;
 	let compared = 0;
@@ -523,6 +542,11 @@ test('usage and costs equal the sums of the ledger rows they cover',
 	t.diagnostic(`usage and costs: ${compared} (bucket, group) sums ` +
 	    'compared with the ledger');
 	assert.ok(compared > 50, `compared ${compared}`);
+	const byBatch = await admin().usage.completions({ start_time: t0,
+	    end_time: now, limit: 2, group_by: ['batch'], batch: true });
+	assert.ok(byBatch.data.some((bk) => bk.results.some((r) =>
+	    r.batch === true && r.num_model_requests >= 6)),
+	    'batch lines are reported with batch: true');
 	// A page of buckets, then the next through next_page.
 	const p1 = await admin().usage.completions({ start_time: t0,
 	    end_time: now, bucket_width: '1m', limit: 60 });
