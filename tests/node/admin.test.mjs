@@ -218,14 +218,16 @@ test('nothing of one project shows through another\'s id', async () => {
 	const sa = await admin().projects.serviceAccounts.create(alpha.id,
 	    { name: 'alpha-only' });
 	const kid = sa.api_key.id;
-	for (const p of [
-	    admin().projects.apiKeys.retrieve(kid, { project_id: beta.id }),
-	    admin().projects.apiKeys.delete(kid, { project_id: beta.id }),
-	    admin().projects.serviceAccounts.retrieve(sa.id,
-	    { project_id: beta.id }),
-	    admin().projects.serviceAccounts.delete(sa.id,
-	    { project_id: beta.id })])
-		assert.equal((await rejection(p)).status, 404);
+	// One call at a time: a call started early could reject unheard.
+	for (const call of [
+	    () => admin().projects.apiKeys.retrieve(kid,
+		{ project_id: beta.id }),
+	    () => admin().projects.apiKeys.delete(kid, { project_id: beta.id }),
+	    () => admin().projects.serviceAccounts.retrieve(sa.id,
+		{ project_id: beta.id }),
+	    () => admin().projects.serviceAccounts.delete(sa.id,
+		{ project_id: beta.id })])
+		assert.equal((await rejection(call())).status, 404, `${call}`);
 	const bk = await all(admin().projects.apiKeys.list(beta.id));
 	assert.ok(!bk.some((k) => k.id === kid), 'not in beta\'s list');
 	const cross = await rejection(all(admin().projects.apiKeys.list(beta.id,
