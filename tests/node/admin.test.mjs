@@ -267,6 +267,9 @@ test('a workspace key gets the OpenAI error on every admin endpoint',
 		    () => o.projects.apiKeys.delete('k',
 			{ project_id: alpha.id }),
 		    () => all(o.auditLogs.list()),
+		    () => o.usage.completions({ start_time: 1 }),
+		    () => o.usage.embeddings({ start_time: 1 }),
+		    () => o.usage.costs({ start_time: 1 }),
 		    () => all(o.users.list()),
 		    () => all(o.projects.rateLimits.listRateLimits(alpha.id)),
 		];
@@ -324,6 +327,8 @@ test('the rest of /v1/organization is 501 not_implemented', async () => {
 	    () => o.projects.modelPermissions.retrieve(alpha.id),
 	    () => o.spendLimit.retrieve(),
 	    () => o.dataRetention.retrieve(),
+	    () => o.usage.images({ start_time: 1 }),
+	    () => o.usage.moderations({ start_time: 1 }),
 	];
 	for (const call of calls) {
 		const e = await rejection(call());
