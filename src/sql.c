@@ -19,8 +19,8 @@ const char *const sql_text[STMT__MAX] = {
 	[STMT_WS_LIST] =
 	    "SELECT w.id, w.name, w.created_at,"
 	    " (SELECT count(*) FROM api_keys k"
-	    "  WHERE k.workspace_id = w.id AND k.revoked_at IS NULL)"
-	    " FROM workspaces w ORDER BY w.created_at, w.id",
+	    "  WHERE k.workspace_id = w.id AND k.revoked_at IS NULL),"
+	    " w.archived_at FROM workspaces w ORDER BY w.created_at, w.id",
 
 	[STMT_KEY_INSERT] =
 	    "INSERT INTO api_keys (id, workspace_id, name, hash,"

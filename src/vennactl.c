@@ -448,20 +448,23 @@ cmd_ws_list(struct ctl *c)
 {
 	struct db	*db;
 	sqlite3_stmt	*st;
-	char		 created[32], id[VN_MAX_ID + 1], name[256];
+	char		 created[32], archived[32], id[VN_MAX_ID + 1];
+	char		 name[256];
 
 	if (c->argc != 0)
 		usage();
 	db = open_db(c);
 	if ((st = db_stmt(db, STMT_WS_LIST)) == NULL)
 		errx(1, "database error");
-	printf("%-20s %-24s %-20s %s\n", "ID", "NAME", "CREATED", "KEYS");
+	printf("%-20s %-24s %-20s %-5s %s\n", "ID", "NAME", "CREATED", "KEYS",
+	    "ARCHIVED");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		fmt_time(st, 2, created, sizeof(created));
+		fmt_time(st, 4, archived, sizeof(archived));
 		db_col_copy(st, 0, id, sizeof(id));
 		db_col_copy(st, 1, name, sizeof(name));
-		printf("%-20s %-24s %-20s %d\n", id, name, created,
-		    sqlite3_column_int(st, 3));
+		printf("%-20s %-24s %-20s %-5d %s\n", id, name, created,
+		    sqlite3_column_int(st, 3), archived);
 	}
 	sqlite3_reset(st);
 	db_close(db);

@@ -122,6 +122,10 @@ is "$RC" 0 "workspace archive delta"
 is "$(key_codes "$KEY_G")" "401:10 " "  its key is refused at once"
 run ctl key create delta
 is "$RC" 1 "  key create on an archived workspace: exit 1"
+check "  workspace list says when it was archived" \
+    eval 'ctl workspace list | grep -qE "^$GAMMA +delta .* [0-9]{4}-[0-9]{2}-[0-9]{2}T"'
+check "  and not for the others" \
+    eval 'ctl workspace list | grep -qE " alpha .* -$"'
 org GET "/projects/$GAMMA" "$ADMIN"
 check "  the project says archived" grep -q '"status":"archived"' <<<"$HTTP_BODY"
 is "$(sql "SELECT actor_id FROM audit_log WHERE type = 'project.archived'")" \
