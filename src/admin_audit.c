@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -79,14 +80,37 @@ bind_list(sqlite3_stmt *st, int i, const char *json)
 		sqlite3_bind_text(st, i, json, -1, SQLITE_STATIC);
 }
 
-/* The rows f selects, newest first, at most f->limit of them. */
+/* Collect rows in order, to hand them out reversed. */
+struct collect {
+	struct admin_audit	*rows;
+	long			 n;
+};
+
+static int
+collect_each(void *arg, const void *obj)
+{
+	struct collect	*c = arg;
+
+	memcpy(&c->rows[c->n++], obj, sizeof(c->rows[0]));
+	return 0;
+}
+
+/*
+ * The rows f selects, newest first, at most f->limit of them: the
+ * newest ones older than f->after, or with only f->before, the oldest
+ * ones newer than it (the page before, as a client paging back expects
+ * it).  *more tells whether the list goes on in that direction.
+ */
 enum vn_err
 admin_audit_list(struct db *db, const struct admin_audit_filter *f,
     admin_each each, void *arg, int *more)
 {
 	struct admin_audit	 a;
+	struct collect		 col = { NULL, 0 };
 	sqlite3_stmt		*st;
 	int64_t			 after, before;
+	int			 back = f->before != NULL && f->after == NULL;
+	long			 i;
 	enum vn_err		 rc;
 
 	if ((rc = admin_cursor(db, STMT_AUDIT_SEQ, f->after, NULL,
@@ -94,7 +118,8 @@ admin_audit_list(struct db *db, const struct admin_audit_filter *f,
 	    (rc = admin_cursor(db, STMT_AUDIT_SEQ, f->before, NULL,
 	    &before)) != VN_OK)
 		return rc;
-	if ((st = db_stmt(db, STMT_AUDIT_LIST)) == NULL)
+	if ((st = db_stmt(db, back ? STMT_AUDIT_LIST_ASC :
+	    STMT_AUDIT_LIST)) == NULL)
 		return VN_ESTORE;
 	sqlite3_bind_int64(st, 1, f->after != NULL ? after : INT64_MAX);
 	sqlite3_bind_int64(st, 2, f->before != NULL ? before : 0);
@@ -105,5 +130,19 @@ admin_audit_list(struct db *db, const struct admin_audit_filter *f,
 	bind_list(st, 7, f->actor_ids);
 	bind_list(st, 8, f->resource_ids);
 	sqlite3_bind_int64(st, 9, f->limit + 1);
-	return admin_list(db, st, f->limit, audit_row, &a, each, arg, more);
+	if (!back)
+		return admin_list(db, st, f->limit, audit_row, &a, each, arg,
+		    more);
+	if ((col.rows = calloc((size_t)f->limit, sizeof(col.rows[0]))) ==
+	    NULL) {
+		sqlite3_reset(st);
+		return VN_ENOMEM;
+	}
+	rc = admin_list(db, st, f->limit, audit_row, &a, collect_each, &col,
+	    more);
+	for (i = col.n - 1; rc == VN_OK && i >= 0; i--)
+		if (each(arg, &col.rows[i]) != 0)
+			rc = VN_ENOMEM;
+	free(col.rows);
+	return rc;
 }

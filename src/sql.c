@@ -139,24 +139,29 @@ const char *const sql_text[STMT__MAX] = {
 	[STMT_AUDIT_SEQ] =
 	    "SELECT seq FROM audit_log WHERE id = ?1",
 	/*
-	 * Newest first, between the cursors ?1 (after: older than) and ?2
-	 * (before: newer than), effective_at in (?3, ?4); each list filter
-	 * is a JSON array of strings, or NULL for none.
+	 * Between the cursors ?1 (after: older than) and ?2 (before: newer
+	 * than), effective_at in (?3, ?4); each list filter is a JSON array
+	 * of strings, or NULL for none.  Newest first; the _ASC form, for a
+	 * page just newer than "before", is read oldest first and handed
+	 * out newest first (admin_audit.c).
 	 */
-	[STMT_AUDIT_LIST] =
-	    "SELECT a.id, a.type, a.effective_at, a.project_id, a.actor_type,"
-	    " a.actor_id, a.actor_ip, a.resource_id, a.data, w.name"
-	    " FROM audit_log a LEFT JOIN workspaces w ON w.id = a.project_id"
-	    " WHERE a.seq < ?1 AND a.seq > ?2"
-	    " AND a.effective_at > ?3 AND a.effective_at < ?4"
-	    " AND (?5 IS NULL OR a.project_id IN"
-	    "  (SELECT value FROM json_each(?5)))"
-	    " AND (?6 IS NULL OR a.type IN (SELECT value FROM json_each(?6)))"
-	    " AND (?7 IS NULL OR a.actor_id IN"
-	    "  (SELECT value FROM json_each(?7)))"
-	    " AND (?8 IS NULL OR a.resource_id IN"
-	    "  (SELECT value FROM json_each(?8)))"
-	    " ORDER BY a.seq DESC LIMIT ?9",
+#define AUDIT_LIST(order)						\
+	    "SELECT a.id, a.type, a.effective_at, a.project_id, a.actor_type,"\
+	    " a.actor_id, a.actor_ip, a.resource_id, a.data, w.name"	\
+	    " FROM audit_log a LEFT JOIN workspaces w ON w.id = a.project_id"\
+	    " WHERE a.seq < ?1 AND a.seq > ?2"				\
+	    " AND a.effective_at > ?3 AND a.effective_at < ?4"		\
+	    " AND (?5 IS NULL OR a.project_id IN"			\
+	    "  (SELECT value FROM json_each(?5)))"			\
+	    " AND (?6 IS NULL OR a.type IN (SELECT value FROM json_each(?6)))"\
+	    " AND (?7 IS NULL OR a.actor_id IN"				\
+	    "  (SELECT value FROM json_each(?7)))"			\
+	    " AND (?8 IS NULL OR a.resource_id IN"			\
+	    "  (SELECT value FROM json_each(?8)))"			\
+	    " ORDER BY a.seq " order " LIMIT ?9"
+	[STMT_AUDIT_LIST] = AUDIT_LIST("DESC"),
+	[STMT_AUDIT_LIST_ASC] = AUDIT_LIST("ASC"),
+#undef AUDIT_LIST
 	/*
 	 * Usage and costs from the aggregates (schema 9): buckets of width
 	 * ?1 from ?3 to ?4, of kind ?2 (NULL: every kind); ?5..?8 group

@@ -389,6 +389,11 @@ test('the audit log: every change, its actor, OpenAI\'s filters',
 	const paged = await all(admin().auditLogs.list({ project_ids: [p.id],
 	    limit: 1 }));
 	assert.deepEqual(paged.map((e) => e.id), evs.map((e) => e.id));
+	// before: the page just newer than the cursor, newest first.
+	const back = await admin().auditLogs.list({ project_ids: [p.id],
+	    before: evs[3].id, limit: 2 });
+	assert.deepEqual(back.data.map((e) => e.id), [evs[1].id, evs[2].id]);
+	assert.equal(back.has_more, true, 'one more, newer still');
 	// vennactl's own changes are in it too, with a Unix user as actor.
 	const ctl = await all(admin().auditLogs.list({
 	    event_types: ['project.created'] }));
