@@ -27,12 +27,14 @@ struct call_spec {
 	enum vn_err		(*local)(struct ctx *, struct relay *,
 				    const struct call_spec *);
 	/*
-	 * A non-streamed answer (in the relay's body, billed) goes here
-	 * instead of to the client; NULL sends it as it is.
+	 * Turn a non-streamed answer (the relay's body) into what the
+	 * client gets, in place, before its usage row is written: a
+	 * failure here is the call's (its row says so, and no 200 goes
+	 * out).  NULL sends the upstream's answer as it is.
 	 */
-	enum vn_err		(*deliver)(struct ctx *, struct relay *,
+	enum vn_err		(*finish)(struct ctx *, struct relay *,
 				    void *);
-	void			*deliver_arg;
+	void			*finish_arg;
 };
 
 enum call_outcome {

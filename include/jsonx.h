@@ -36,6 +36,7 @@ enum vn_err	 jsonx_metadata(struct json_object *, const char *key,
 		    struct fault *);
 const char	*jsonx_type_name(struct json_object *);
 const char	*jsonx_to_string(struct json_object *, size_t *len);
+struct json_object *jsonx_new_text(struct json_object *);
 int		 jsonx_put(struct json_object *, const char *,
 		    struct json_object *);
 struct json_object *jsonx_add_obj(struct json_object *);

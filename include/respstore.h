@@ -84,7 +84,7 @@ enum vn_err	 respstore_items(struct db *, int64_t seq, int asc,
 		    const char *after, long limit, struct buf *,
 		    struct fault *);
 int		 respstore_cancelled(struct db *, int64_t seq);
-int		 respstore_start(struct db *, int64_t seq, const char *owner);
+enum vn_err	 respstore_start(struct db *, int64_t seq, const char *owner);
 int		 respstore_lease(struct db *, int64_t seq, const char *owner,
 		    int release);
 int64_t		 respstore_claim(struct db *, const struct cfg *,

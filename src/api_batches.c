@@ -254,42 +254,47 @@ check_create(struct ctx *c, struct db *db, const char **file,
 	return VN_OK;
 }
 
-enum vn_err
-api_batches_create(struct ctx *c)
-{
-	struct json_object	*meta = NULL;
-	struct db		*db;
-	sqlite3_stmt		*st;
-	const char		*file = NULL, *endpoint = NULL, *metas = NULL;
-	char			 id[VN_MAX_ID];
-	time_t			 now = time(NULL);
-	int64_t			 expiry = 0;
-	enum vn_err		 rc;
+/* A batch about to be created, as checked. */
+struct batch_new {
+	const char	*id;
+	const char	*file;		/* its input file's id */
+	const char	*endpoint;
+	const char	*metadata;	/* serialized object, or NULL */
+	time_t		 now;
+	int64_t		 expiry;	/* output_expires_after, or 0 */
+};
 
-	if ((db = store_get(c->store)) == NULL)
-		return VN_ESTORE;
-	if ((rc = check_create(c, db, &file, &endpoint, &expiry)) != VN_OK)
-		goto out;
-	if (json_object_object_get_ex(c->json, "metadata", &meta) &&
-	    json_object_is_type(meta, json_type_object))
-		metas = jsonx_to_string(meta, NULL);
-	ids_new(id, sizeof(id), "batch_", 24);
+/*
+ * Insert the batch and build its answer into b from the row as stored,
+ * in one transaction: once it commits, nothing but the sending can
+ * fail, so a client's retry never makes a second batch of a request
+ * that was answered with an error.
+ */
+static enum vn_err
+insert_batch(struct ctx *c, struct db *db, const struct batch_new *n,
+    struct buf *b)
+{
+	sqlite3_stmt	*st;
+	enum vn_err	 rc;
+
+	if ((rc = db_begin(db)) != VN_OK)
+		return rc;
 	if ((st = db_stmt(db, STMT_BATCH_INSERT)) == NULL) {
 		rc = VN_ESTORE;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, c->who.workspace_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, c->who.key_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, endpoint, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, file, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, n->endpoint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, n->file, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, "24h", -1, SQLITE_STATIC);
-	if (metas != NULL)
-		sqlite3_bind_text(st, 7, metas, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 9, (sqlite3_int64)now + BATCH_WINDOW);
-	if (expiry > 0)
-		sqlite3_bind_int64(st, 10, expiry);
+	if (n->metadata != NULL)
+		sqlite3_bind_text(st, 7, n->metadata, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)n->now);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)n->now + BATCH_WINDOW);
+	if (n->expiry > 0)
+		sqlite3_bind_int64(st, 10, n->expiry);
 	rc = db_rc(db, sqlite3_step(st), "batch insert");
 	sqlite3_reset(st);
 	if (rc != VN_OK)
@@ -298,12 +303,47 @@ api_batches_create(struct ctx *c)
 		rc = VN_ESTORE;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, c->who.workspace_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_ROW ? send_row(c, st) : VN_ESTORE;
+	rc = sqlite3_step(st) == SQLITE_ROW ? batch_json(b, st) : VN_ESTORE;
 	sqlite3_reset(st);
 out:
+	return db_end(db, rc);
+}
+
+enum vn_err
+api_batches_create(struct ctx *c)
+{
+	struct json_object	*meta = NULL;
+	struct db		*db;
+	struct batch_new	 n;
+	struct buf		 b;
+	char			 id[VN_MAX_ID];
+	enum vn_err		 rc;
+
+	buf_init(&b, BATCH_JSON_MAX);
+	memset(&n, 0, sizeof(n));
+	n.now = time(NULL);
+	n.id = id;
+	if ((db = store_get(c->store)) == NULL)
+		return VN_ESTORE;
+	if ((rc = check_create(c, db, &n.file, &n.endpoint,
+	    &n.expiry)) != VN_OK)
+		goto out;
+	/* Metadata that cannot be serialized is not silently dropped. */
+	if (json_object_object_get_ex(c->json, "metadata", &meta) &&
+	    json_object_is_type(meta, json_type_object) &&
+	    (n.metadata = jsonx_to_string(meta, NULL)) == NULL) {
+		rc = VN_ENOMEM;
+		goto out;
+	}
+	ids_new(id, sizeof(id), "batch_", 24);
+	rc = insert_batch(c, db, &n, &b);
+out:
 	store_put(c->store, db);
+	if (rc == VN_OK)
+		rc = reply_json(c, 200, b.data, b.len);
+	buf_free(&b);
 	return rc;
 }
 

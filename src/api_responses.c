@@ -54,8 +54,10 @@ send_object(struct ctx *c, struct json_object *o)
 
 	if (o == NULL)
 		return VN_ENOMEM;
-	text = jsonx_to_string(o, &len);
-	rc = reply_json(c, 200, text, len);
+	if ((text = jsonx_to_string(o, &len)) == NULL)
+		rc = VN_ENOMEM;
+	else
+		rc = reply_json(c, 200, text, len);
 	json_object_put(o);
 	return rc;
 }
@@ -83,22 +85,41 @@ create_background(struct ctx *c, struct responses_turn *run)
 {
 	struct respconv_fields	 rf;
 	struct respstore_new	 n;
+	struct json_object	*answer = NULL;
 	struct db		*db;
-	const char		*owner = lease_owner();
+	const char		*owner = lease_owner(), *text;
+	size_t			 len;
 	int64_t			 seq = 0;
 	enum vn_err		 rc;
 
+	/*
+	 * The answer first: once the row is in, the response runs, so
+	 * nothing but the sending may fail (a retry would run it twice).
+	 */
+	memset(&rf, 0, sizeof(rf));
+	rf.req = run->req;
+	rf.id = run->id;
+	rf.status = "queued";
+	rf.created_at = run->created_at;
+	rf.model = run->model;
+	if ((answer = respconv_response(&rf)) == NULL ||
+	    (text = jsonx_to_string(answer, &len)) == NULL) {
+		rc = VN_ENOMEM;
+		goto out;
+	}
 	responses_row(&n, c, run);
 	n.background = 1;
 	n.lease_owner = c->background != NULL && owner[0] != '\0' ? owner :
 	    NULL;
 	n.st.status = "queued";
-	if ((db = store_get(c->store)) == NULL)
-		return VN_ESTORE;
+	if ((db = store_get(c->store)) == NULL) {
+		rc = VN_ESTORE;
+		goto out;
+	}
 	rc = respstore_insert(db, &n, run->items, &seq);
 	store_put(c->store, db);
 	if (rc != VN_OK)
-		return rc;
+		goto out;
 	if (n.lease_owner != NULL && !background_submit(c->background, seq) &&
 	    (db = store_get(c->store)) != NULL) {
 		log_warn("response %s: no background thread free; left for "
@@ -106,13 +127,10 @@ create_background(struct ctx *c, struct responses_turn *run)
 		(void)respstore_lease(db, seq, owner, 1);
 		store_put(c->store, db);
 	}
-	memset(&rf, 0, sizeof(rf));
-	rf.req = run->req;
-	rf.id = run->id;
-	rf.status = "queued";
-	rf.created_at = run->created_at;
-	rf.model = run->model;
-	return send_object(c, respconv_response(&rf));
+	rc = reply_json(c, 200, text, len);
+out:
+	json_object_put(answer);
+	return rc;
 }
 
 enum vn_err
@@ -121,6 +139,7 @@ api_responses_create(struct ctx *c)
 	struct respconv_opts	 opts;
 	struct responses_turn	 run;
 	struct json_object	*items = NULL, *history = NULL;
+	const char		*json;
 	char			*text = NULL;
 	enum vn_err		 rc;
 
@@ -152,7 +171,8 @@ api_responses_create(struct ctx *c)
 	    &history)) != VN_OK)
 		goto out;
 	/* A copy: json-c rewrites its string each time it is asked. */
-	if ((text = strdup(jsonx_to_string(c->json, NULL))) == NULL) {
+	if ((json = jsonx_to_string(c->json, NULL)) == NULL ||
+	    (text = strdup(json)) == NULL) {
 		rc = VN_ENOMEM;
 		goto out;
 	}

@@ -106,14 +106,16 @@ fail(struct store *store, int64_t seq, const char *owner, const char *code,
 	struct respstore_state	 st;
 	struct db		*db;
 
-	if ((e = json_object_new_object()) == NULL)
-		return;
-	json_object_object_add(e, "code", json_object_new_string(code));
-	json_object_object_add(e, "message", json_object_new_string(message));
 	memset(&st, 0, sizeof(st));
 	st.status = "failed";
 	st.output = "[]";
-	st.error = jsonx_to_string(e, NULL);
+	/* Without memory for the error's text, a fixed one: still failed. */
+	if ((e = json_object_new_object()) == NULL ||
+	    !jsonx_put(e, "code", json_object_new_string(code)) ||
+	    !jsonx_put(e, "message", json_object_new_string(message)) ||
+	    (st.error = jsonx_to_string(e, NULL)) == NULL)
+		st.error = "{\"code\":\"server_error\",\"message\":"
+		    "\"The server ran out of memory.\"}";
 	if ((db = store_get(store)) != NULL) {
 		(void)respstore_finish(db, seq, owner, &st);
 		store_put(store, db);
@@ -162,13 +164,14 @@ background_run(const struct cfg *cfg, struct store *store, void **upstream,
 		goto out;
 	}
 	rc = respstore_get_seq(db, seq, &row);
-	if (rc == VN_OK && !respstore_start(db, seq, owner))
-		rc = VN_ENOTFOUND;	/* cancelled, deleted or lost */
+	if (rc == VN_OK)
+		rc = respstore_start(db, seq, owner);
 	store_put(store, db);
-	if (rc == VN_ENOTFOUND) {
+	if (rc == VN_ENOTFOUND) {	/* cancelled, deleted or lost */
 		rc = VN_OK;
 		goto out;
 	}
+	/* From here on, let go of it at the end: a failure is retried. */
 	release = 1;
 	if (rc != VN_OK)
 		goto out;

@@ -365,6 +365,12 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 		out = call_judge(c, rl, sp, up, plan.upstream[i], &res, &t);
 	}
 
+	if (out == CALL_SUCCESS && !sp->stream && sp->finish != NULL &&
+	    (rc = sp->finish(c, rl, sp->finish_arg)) != VN_OK) {
+		if (c->fault.err == VN_OK)
+			c->fault.err = rc;
+		out = CALL_FINAL;
+	}
 	if (out == CALL_RETRY)
 		all_failed(c, &t, plan.cooling_ms);
 	else if (out == CALL_FINAL && c->fault.err == VN_OK)
@@ -386,7 +392,5 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 		return c->fault.err != VN_OK ? c->fault.err : VN_EUPSTREAM;
 	if (sp->stream)
 		return relay_stream_finish(rl);
-	if (sp->deliver != NULL)
-		return sp->deliver(c, rl, sp->deliver_arg);
 	return reply_json(c, 200, rl->body.data, rl->body.len);
 }

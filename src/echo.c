@@ -520,7 +520,8 @@ echo_embeddings(struct json_object *req, const char *model, struct buf *b,
 		    (size_t)json_object_get_string_len(item)) :
 		    (int64_t)(json_object_is_type(item, json_type_array) ?
 		    json_object_array_length(item) : 1);
-		text = json_object_to_json_string(item);
+		if ((text = json_object_to_json_string(item)) == NULL)
+			return VN_ENOMEM;
 		for (k = 0; k < dims; k++) {
 			if (k % 64 == 0) {
 				memset(seed, 0, sizeof(seed));

@@ -314,7 +314,7 @@ jsonx_metadata(struct json_object *o, const char *key, struct fault *f)
 	return VN_OK;
 }
 
-/* Compact serialization; the string belongs to o. */
+/* Compact serialization; the string belongs to o; NULL without memory. */
 const char *
 jsonx_to_string(struct json_object *o, size_t *len)
 {
@@ -326,6 +326,20 @@ jsonx_to_string(struct json_object *o, size_t *len)
 	if (len != NULL)
 		*len = n;
 	return s;
+}
+
+/*
+ * A new string holding o's JSON text (tool arguments some servers send
+ * as an object), or NULL when memory runs out.
+ */
+struct json_object *
+jsonx_new_text(struct json_object *o)
+{
+	const char	*s;
+
+	if ((s = jsonx_to_string(o, NULL)) == NULL)
+		return NULL;
+	return json_object_new_string(s);
 }
 
 /*

@@ -6,8 +6,11 @@
  * one write(2) on an O_APPEND descriptor, before the answer's last byte
  * goes out.  A write that returned is in the kernel, so the row survives
  * the process being killed right after; with synchronous = full it is
- * also synced to disk before the answer, so it survives a power cut.  The request path takes no database
- * lock: a commit per request cost every request a page rewrite through
+ * also synced to disk before the answer, so it survives a power cut.
+ * When that sync fails, the row may reach the disk or not while its
+ * request is answered with an error: its status is rewritten to 500 in
+ * place (withdraw), so a row that survives bills what the client got.
+ * The request path takes no database lock: a commit per request cost every request a page rewrite through
  * the one writer lock of the whole pool, and under sustained load kept
  * the WAL from ever being reset.
  *
@@ -50,6 +53,8 @@
 
 #define LEDGER_LINE	1024		/* longest line written */
 #define LEDGER_ROTATE	(64 << 20)	/* a journal's size before a new one */
+#define LEDGER_STATUS_FIELD 12		/* tabs before a line's status */
+#define WITHDRAW_SCAN	(1 << 20)	/* how far back a row is looked for */
 #define LEDGER_CHUNK	(4 << 20)	/* bytes imported per journal per pass */
 #define LEDGER_FIELDS	15
 #define LEDGER_VERSION	"1"
@@ -59,6 +64,7 @@ static int		 j_fd = -1;
 static int		 j_sync;	/* synchronous = full: sync each row */
 static long long	 j_size;
 static char		 j_dir[4096];
+static char		 j_path[4200];	/* the journal j_fd writes */
 
 static int
 ledger_dir(const struct cfg *cfg, char *out, size_t outsz)
@@ -93,6 +99,7 @@ journal_new(void)
 		close(j_fd);
 	j_fd = fd;
 	j_size = 0;
+	memcpy(j_path, path, sizeof(j_path));
 	return VN_OK;
 }
 
@@ -181,6 +188,51 @@ format_line(const struct ledger_row *u, char *line, size_t sz)
 }
 
 /*
+ * The row (line, len bytes) was written but its sync failed: it may
+ * still reach the disk, while its request is answered with an error.
+ * Rewrite its status in place, at the same width, to 500, so that if it
+ * survives it bills what the client got.  Other threads' rows may
+ * follow it: it is looked for in the journal's last bytes.  Best
+ * effort; the importer may have read the line in the moment before
+ * (the README says so).
+ */
+static void
+withdraw(const char *path, const char *line, size_t len)
+{
+	struct stat	 st;
+	char		*tail = NULL;
+	const char	*at;
+	off_t		 from;
+	ssize_t		 got;
+	size_t		 i, tabs = 0;
+	int		 fd;
+
+	for (i = 0; i < len && tabs < LEDGER_STATUS_FIELD; i++)
+		if (line[i] == '\t')
+			tabs++;
+	if (tabs != LEDGER_STATUS_FIELD || len - i < 4 || line[i] != '2' ||
+	    line[i + 3] != '\t')
+		return;		/* not a 2xx row: already billed as an error */
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
+		return;
+	if (fstat(fd, &st) == -1 || st.st_size < (off_t)len)
+		goto out;
+	from = st.st_size > (off_t)(WITHDRAW_SCAN + len) ?
+	    st.st_size - (off_t)(WITHDRAW_SCAN + len) : 0;
+	if ((tail = malloc((size_t)(st.st_size - from))) == NULL ||
+	    (got = pread(fd, tail, (size_t)(st.st_size - from), from)) <
+	    (ssize_t)len ||
+	    (at = memmem(tail, (size_t)got, line, len)) == NULL)
+		goto out;
+	if (pwrite(fd, "500", 3, from + (at - tail) + (off_t)i) == 3 &&
+	    fdatasync(fd) == 0)
+		log_warn("usage row of a withheld answer rewritten as 500");
+out:
+	free(tail);
+	close(fd);
+}
+
+/*
  * Append one row to this process's journal.  Returns once the row is in
  * the kernel (and on disk, with synchronous = full); VN_ESYS when it is
  * not, and the caller must not answer as if it were.  A write that
@@ -193,6 +245,7 @@ ledger_append(const struct ledger_row *u)
 {
 	char	 line[LEDGER_LINE];
 	size_t	 o;
+	char	 synced[sizeof(j_path)];
 	ssize_t	 n = -1;
 	int	 err = 0, rotate = 0;
 
@@ -201,6 +254,7 @@ ledger_append(const struct ledger_row *u)
 		    u->request_id, LEDGER_LINE);
 		return VN_EINVAL;	/* not with ids and configured names */
 	}
+	synced[0] = '\0';
 	pthread_rwlock_rdlock(&j_lock);
 	if (j_fd != -1) {
 		n = write(j_fd, line, o);
@@ -209,6 +263,7 @@ ledger_append(const struct ledger_row *u)
 		if (n == (ssize_t)o && j_sync && fdatasync(j_fd) != 0) {
 			err = errno;
 			n = -1;
+			memcpy(synced, j_path, sizeof(synced));
 		}
 		rotate = __atomic_add_fetch(&j_size, (long long)o,
 		    __ATOMIC_RELAXED) > LEDGER_ROTATE;
@@ -216,6 +271,8 @@ ledger_append(const struct ledger_row *u)
 	pthread_rwlock_unlock(&j_lock);
 	if (n != (ssize_t)o || rotate) {
 		pthread_rwlock_wrlock(&j_lock);
+		if (n != (ssize_t)o && synced[0] != '\0')
+			withdraw(synced, line, o);
 		if ((n != (ssize_t)o || j_size > LEDGER_ROTATE) &&
 		    journal_new() != VN_OK && n != (ssize_t)o && j_fd != -1) {
 			/* Never append after a torn line; retry a journal

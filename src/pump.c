@@ -261,6 +261,8 @@ loop(void *arg)
 			retry_clients(p);
 		if (now >= p->next_tick) {
 			p->next_tick = now + PUMP_TICK_MS;
+			/* A job whose wake-up was lost waits a tick, no more. */
+			admit(p);
 			tick_all(p);
 		}
 	}
@@ -309,12 +311,17 @@ fail:
 	return NULL;
 }
 
+/*
+ * Best effort: EAGAIN means a wake-up is already pending, and any
+ * other failure is made up for by the loop's next tick.
+ */
 static void
 wake(struct pump *p)
 {
 	uint64_t	 one = 1;
 
-	(void)write(p->wakefd, &one, sizeof(one));
+	while (write(p->wakefd, &one, sizeof(one)) == -1 && errno == EINTR)
+		continue;
 }
 
 /* Stop the pump once its transfers are over; frees it. */

@@ -157,8 +157,8 @@ call_item(struct json_object *tc, const char *status)
 	    "")) &&
 	    jsonx_put(it, "arguments", json_object_is_type(args,
 	    json_type_string) ?
-	    json_object_get(args) : json_object_new_string(args == NULL ?
-	    "" : jsonx_to_string(args, NULL)));
+	    json_object_get(args) : args == NULL ? json_object_new_string("") :
+	    jsonx_new_text(args));
 	if (!ok) {
 		json_object_put(it);
 		return NULL;

@@ -569,7 +569,7 @@ call_delta(struct respconv_stream *s, struct json_object *tc)
 	if (json_object_is_type(args, json_type_string))
 		args = json_object_get(args);
 	else
-		args = json_object_new_string(jsonx_to_string(args, NULL));
+		args = jsonx_new_text(args);
 	if (args == NULL) {
 		s->err = VN_ENOMEM;
 		return fail(s, "The gateway ran out of memory.");

@@ -6,7 +6,8 @@
  * call.c like any chat call: routing, failover, the echo model, the
  * usage row (billed to /v1/responses).  What comes back is turned into
  * the Response:
- *  - non-streamed, whole, in the call's deliver hook;
+ *  - non-streamed, whole, in the call's finish hook, stored before its
+ *    usage row is written, so a 200 always names a stored response;
  *  - streamed, chunk by chunk through the relay's sink into the API's
  *    events.
  * Either way the response is stored before the client can see its end
@@ -49,8 +50,9 @@ text_of(struct json_object *o)
 }
 
 /*
- * The error object's text {code, message}, or NULL without one; owned
- * by the caller.
+ * The error object's text {code, message}, or NULL without one (or
+ * without memory: the caller tells them apart by code); owned by the
+ * caller.
  */
 static char *
 error_text(const char *code, const char *message)
@@ -58,14 +60,17 @@ error_text(const char *code, const char *message)
 	struct json_object	*e;
 	char			*s = NULL;
 
+	const char		*text;
+
 	if (code == NULL)
 		return NULL;
 	if ((e = json_object_new_object()) == NULL)
 		return NULL;
-	json_object_object_add(e, "code", json_object_new_string(code));
-	json_object_object_add(e, "message", json_object_new_string(
-	    message != NULL ? message : ""));
-	s = strdup(jsonx_to_string(e, NULL));
+	if (jsonx_put(e, "code", json_object_new_string(code)) &&
+	    jsonx_put(e, "message", json_object_new_string(
+	    message != NULL ? message : "")) &&
+	    (text = jsonx_to_string(e, NULL)) != NULL)
+		s = strdup(text);
 	json_object_put(e);
 	return s;
 }
@@ -91,7 +96,7 @@ responses_row(struct respstore_new *n, const struct ctx *c,
  * is inserted with its input items.  A failure is logged: the client
  * still gets the answer it was billed for.
  */
-static void
+static enum vn_err
 keep(struct ctx *c, struct responses_turn *run, const char *status,
     struct json_object *output, struct json_object *usage,
     const char *ecode, const char *emsg, const char *incomplete,
@@ -105,7 +110,7 @@ keep(struct ctx *c, struct responses_turn *run, const char *status,
 	enum vn_err		 rc;
 
 	if (!run->store || run->stored)
-		return;
+		return VN_OK;
 	memset(&st, 0, sizeof(st));
 	st.status = status;
 	st.output = text_of(output);
@@ -113,10 +118,17 @@ keep(struct ctx *c, struct responses_turn *run, const char *status,
 	st.error = err = error_text(ecode, emsg);
 	st.incomplete = incomplete;
 	st.completed_at = completed_at;
+	/* Nothing stored without all of its parts. */
+	if ((output != NULL && st.output == NULL) ||
+	    (usage != NULL && st.usage == NULL) ||
+	    (ecode != NULL && err == NULL))
+		return fault_set(&c->fault, VN_ENOMEM, NULL, NULL,
+		    "The server ran out of memory while storing the "
+		    "response. Please retry.");
 	if ((db = store_get(c->store)) == NULL) {
 		free(err);
 		log_error("response %s: not stored: no database", run->id);
-		return;
+		return VN_ESTORE;
 	}
 	if (run->seq != 0)
 		rc = respstore_finish(db, run->seq, run->owner, &st);
@@ -127,35 +139,50 @@ keep(struct ctx *c, struct responses_turn *run, const char *status,
 	}
 	store_put(c->store, db);
 	free(err);
-	run->stored = 1;
-	if (rc == VN_ECONFLICT)
+	if (rc == VN_ECONFLICT) {
+		/* Not ours any more: whoever took it over answers. */
 		log_info("response %s: cancelled or taken over meanwhile; "
 		    "its answer is dropped", run->id);
-	else if (rc != VN_OK)
+		run->stored = 1;
+		return VN_OK;
+	}
+	if (rc != VN_OK) {
 		log_error("response %s: not stored", run->id);
+		return fault_set(&c->fault, rc == VN_ENOMEM ? VN_ENOMEM :
+		    VN_ESTORE, NULL, NULL, "The response could not be "
+		    "stored. Please retry.");
+	}
+	run->stored = 1;
+	return VN_OK;
 }
 
-/* The call's deliver hook: a chat.completion, as the Response. */
+/*
+ * The call's finish hook: the chat.completion in the relay's body
+ * becomes the Response, stored first (a 200 names a stored response).
+ */
 static enum vn_err
-deliver(struct ctx *c, struct relay *rl, void *arg)
+finish_answer(struct ctx *c, struct relay *rl, void *arg)
 {
 	struct responses_turn	*run = arg;
 	struct respconv_fields	 rf;
 	struct respconv_result	 res;
 	struct json_object	*cc = NULL, *resp = NULL;
+	struct buf		 answer;
 	const char		*text;
 	size_t			 len;
 	int64_t			 done;
 	enum vn_err		 rc;
 
 	memset(&res, 0, sizeof(res));
+	buf_init(&answer, 0);
 	if ((rc = jsonx_parse(rl->body.data != NULL ? rl->body.data : "",
 	    rl->body.len, ANSWER_DEPTH, &cc, &c->fault)) != VN_OK ||
 	    (rc = respconv_output(cc, &res, &c->fault)) != VN_OK) {
-		json_object_put(cc);
-		return fault_set(&c->fault, VN_EUPSTREAM, NULL,
-		    "upstream_error",
-		    "The upstream model server's answer could not be read.");
+		if (rc != VN_ENOMEM)
+			rc = fault_set(&c->fault, VN_EUPSTREAM, NULL,
+			    "upstream_error", "The upstream model server's "
+			    "answer could not be read.");
+		goto out;
 	}
 	done = strcmp(res.status, "completed") == 0 ? (int64_t)time(NULL) :
 	    0;
@@ -171,14 +198,23 @@ deliver(struct ctx *c, struct relay *rl, void *arg)
 	rf.error_code = res.error_code;
 	rf.error_message = res.error_message;
 	rf.incomplete_reason = res.incomplete_reason;
-	keep(c, run, res.status, res.output, res.usage, res.error_code,
-	    res.error_message, res.incomplete_reason, done);
-	if ((resp = respconv_response(&rf)) == NULL)
+	/* The answer before the row: once stored, only sending can fail. */
+	if ((resp = respconv_response(&rf)) == NULL ||
+	    (text = jsonx_to_string(resp, &len)) == NULL) {
 		rc = VN_ENOMEM;
-	else {
-		text = jsonx_to_string(resp, &len);
-		rc = reply_json(c, 200, text, len);
+		goto out;
 	}
+	buf_init(&answer, len);
+	if ((rc = buf_add(&answer, text, len)) != VN_OK ||
+	    (rc = keep(c, run, res.status, res.output, res.usage,
+	    res.error_code, res.error_message, res.incomplete_reason,
+	    done)) != VN_OK)
+		goto out;
+	buf_free(&rl->body);
+	rl->body = answer;
+	buf_init(&answer, 0);
+out:
+	buf_free(&answer);
 	json_object_put(resp);
 	respconv_result_free(&res);
 	json_object_put(cc);
@@ -287,8 +323,8 @@ responses_run(struct ctx *c, struct responses_turn *run)
 	sp.model_name = run->model;
 	sp.body = chat;
 	sp.stream = run->stream;
-	sp.deliver = deliver;
-	sp.deliver_arg = run;
+	sp.finish = finish_answer;
+	sp.finish_arg = run;
 	relay_init(&rl, c, run->stream, 0);
 	if (run->stream) {
 		memset(&rf, 0, sizeof(rf));

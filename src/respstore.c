@@ -255,8 +255,12 @@ respstore_insert(struct db *db, const struct respstore_new *n,
 			rc = VN_ESTORE;
 			break;
 		}
-		text = json_object_to_json_string_ext(it,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		if ((text = json_object_to_json_string_ext(it,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) ==
+		    NULL) {
+			rc = VN_ENOMEM;
+			break;
+		}
 		sqlite3_bind_int64(st, 1, *seq);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)i + 1);
 		sqlite3_bind_text(st, 3, json_object_object_get_ex(it, "id",
@@ -528,20 +532,26 @@ respstore_cancelled(struct db *db, int64_t seq)
 	return yes;
 }
 
-/* queued -> in_progress for its holder; 0 if it is not to run. */
-int
+/*
+ * queued -> in_progress for its holder.  VN_ENOTFOUND when it is not to
+ * run (cancelled, deleted, taken over); another error when the database
+ * failed, and the holder should let go of it so that it is retried.
+ */
+enum vn_err
 respstore_start(struct db *db, int64_t seq, const char *owner)
 {
 	sqlite3_stmt	*st;
-	int		 ok;
+	enum vn_err	 rc;
 
 	if ((st = db_stmt(db, STMT_RESP_START)) == NULL)
-		return 0;
+		return VN_ESTORE;
 	sqlite3_bind_int64(st, 1, seq);
 	sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
-	ok = sqlite3_step(st) == SQLITE_DONE && db_changes(db) == 1;
+	rc = db_rc(db, sqlite3_step(st), "response start");
+	if (rc == VN_OK && db_changes(db) != 1)
+		rc = VN_ENOTFOUND;
 	sqlite3_reset(st);
-	return ok;
+	return rc;
 }
 
 /* Renew (or release) owner's lease on seq; 1 while it holds it. */

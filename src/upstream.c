@@ -240,6 +240,22 @@ handle(void **slot)
 }
 
 /*
+ * Append a copy of line to *l.  On failure *l is left whole (a bare
+ * curl_slist_append would lose it, and the lines after it would start
+ * a new list without the ones before).
+ */
+static int
+add_header(struct curl_slist **l, const char *line)
+{
+	struct curl_slist	*n;
+
+	if ((n = curl_slist_append(*l, line)) == NULL)
+		return 0;
+	*l = n;
+	return 1;
+}
+
+/*
  * POST req->body to req->up's base_url + req->path.  *slot is the
  * calling thread's handle (created on first use, kept for reuse).
  * Fills res; returns VN_OK when the call was made (res->fail and
@@ -257,6 +273,7 @@ upstream_call(void **slot, const struct upstream_req *req,
 	CURLcode		 cc;
 	char			 url[2048], auth[4200], rid[64];
 	long			 status = 0;
+	int			 ok;
 	enum vn_err		 rc = VN_OK;
 
 	memset(res, 0, sizeof(*res));
@@ -272,23 +289,29 @@ upstream_call(void **slot, const struct upstream_req *req,
 	c.h = h;
 	c.start_ms = c.last_tick_ms = clock_ms();
 
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	hdrs = curl_slist_append(hdrs, req->stream ?
-	    "Accept: text/event-stream" : "Accept: application/json");
-	hdrs = curl_slist_append(hdrs, "Expect:");
+	if (!add_header(&hdrs, "Content-Type: application/json") ||
+	    !add_header(&hdrs, req->stream ?
+	    "Accept: text/event-stream" : "Accept: application/json") ||
+	    !add_header(&hdrs, "Expect:")) {
+		rc = VN_ENOMEM;
+		goto out;
+	}
 	if (req->request_id != NULL) {
 		snprintf(rid, sizeof(rid), "x-request-id: %s", req->request_id);
-		hdrs = curl_slist_append(hdrs, rid);
+		if (!add_header(&hdrs, rid)) {
+			rc = VN_ENOMEM;
+			goto out;
+		}
 	}
 	if (req->up->api_key != NULL) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
 		    req->up->api_key);
-		hdrs = curl_slist_append(hdrs, auth);
+		ok = add_header(&hdrs, auth);
 		sodium_memzero(auth, sizeof(auth));
-	}
-	if (hdrs == NULL) {
-		rc = VN_ENOMEM;
-		goto out;
+		if (!ok) {
+			rc = VN_ENOMEM;
+			goto out;
+		}
 	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -332,6 +355,14 @@ upstream_call(void **slot, const struct upstream_req *req,
 	case CURLE_OK:
 		res->fail = UP_OK;
 		break;
+	case CURLE_OUT_OF_MEMORY:
+	case CURLE_FAILED_INIT:
+		/*
+		 * Ours, not the upstream's: a 500 for this request, and no
+		 * mark against an upstream that did nothing wrong.
+		 */
+		rc = VN_ENOMEM;
+		goto out;
 	case CURLE_WRITE_ERROR:
 		res->fail = UP_ABORTED;
 		break;
