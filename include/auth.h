@@ -14,8 +14,9 @@
 #define AUTH_KEYGEN_SUFFIX	".keygen"
 
 struct principal {
-	char	workspace_id[WS_ID_LEN + 1];
+	char	workspace_id[WS_ID_LEN + 1];	/* "" for an admin key */
 	char	key_id[APIKEY_ID_LEN + 1];
+	int	admin;				/* an admin (vka_) key */
 };
 
 int		auth_bearer(const char *hdr, size_t len, const char **tok,
