@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,16 +51,24 @@ admin_actor_key(struct admin_actor *a, const char *key_id, const char *ip)
 
 /*
  * Keys stopped working (committed): tell every worker.  Should the
- * counter be out of reach, their cached rows expire within CACHE_MS.
+ * counter be out of reach, wait until their cached rows have expired,
+ * so that a revocation is in force everywhere when this returns, as
+ * the README promises.
  */
 void
 admin_changed_keys(const struct admin_env *env)
 {
-	char	 e[VN_ERRMSG];
+	struct timespec	 ts;
+	char		 e[VN_ERRMSG];
 
-	if (auth_keygen_bump(env->database, e, sizeof(e)) != VN_OK)
-		log_warn("keys changed but the workers could not be told (%s):"
-		    " they notice within half a second", e);
+	if (auth_keygen_bump(env->database, e, sizeof(e)) == VN_OK)
+		return;
+	log_warn("keys changed but the workers could not be told (%s): "
+	    "waiting until their caches expire", e);
+	ts.tv_sec = 0;
+	ts.tv_nsec = (AUTH_CACHE_MS + 100) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
 }
 
 /*

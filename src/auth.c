@@ -54,7 +54,8 @@
 /* last_used_at is refreshed at most this often: it costs a write. */
 #define TOUCH_INTERVAL	60
 #define CACHE_SLOTS	1024
-#define CACHE_MS	500
+/* A cached key row is trusted this long (auth.h). */
+#define CACHE_MS	AUTH_CACHE_MS
 
 /* A key's row as last read; found tells whether there was one. */
 struct keyrow {

@@ -485,6 +485,7 @@ cmd_key_create(struct ctl *c)
 	char			 key[APIKEY_MAX_LEN + 1];
 	char			 id[APIKEY_ID_LEN + 1];
 	enum vn_err		 rc;
+	int			 saved;
 
 	check_flags(c, allowed);
 	if (positional(c, ws, 1) != 1)
@@ -509,11 +510,19 @@ cmd_key_create(struct ctl *c)
 	fprintf(stderr, "vennactl: key %s for workspace %s; it is shown "
 	    "only this once\n", id, ws[0]);
 	rc = print_secret(key) == 0 ? VN_OK : VN_ESYS;
+	saved = errno;
 	sodium_memzero(key, sizeof(key));
+	if (rc == VN_OK)
+		return 0;
+	/* Shown to no one: revoked, so no usable key is left behind. */
+	db = open_db(c);
+	env_init(c, db, NULL, &env);
+	rc = admin_pkey_delete(&env, NULL, id);
+	db_close(db);
 	if (rc != VN_OK)
 		errx(1, "cannot print the key (%s); revoke it with \"vennactl "
-		    "key revoke %s\"", strerror(errno), id);
-	return 0;
+		    "key revoke %s\"", strerror(saved), id);
+	errx(1, "cannot print the key (%s); it is revoked", strerror(saved));
 }
 
 static int
@@ -612,6 +621,7 @@ cmd_akey_create(struct ctl *c)
 	const char		*label;
 	char			 key[APIKEY_MAX_LEN + 1];
 	enum vn_err		 rc;
+	int			 saved;
 
 	check_flags(c, allowed);
 	if (positional(c, none, 0) != 0)
@@ -631,11 +641,19 @@ cmd_akey_create(struct ctl *c)
 	fprintf(stderr, "vennactl: admin key %s; it is shown only this "
 	    "once\n", k.id);
 	rc = print_secret(key) == 0 ? VN_OK : VN_ESYS;
+	saved = errno;
 	sodium_memzero(key, sizeof(key));
+	if (rc == VN_OK)
+		return 0;
+	/* Shown to no one: deleted, so no usable key is left behind. */
+	db = open_db(c);
+	env_init(c, db, NULL, &env);
+	rc = admin_akey_delete(&env, k.id);
+	db_close(db);
 	if (rc != VN_OK)
 		errx(1, "cannot print the key (%s); delete it with \"vennactl "
-		    "admin-key delete %s\"", strerror(errno), k.id);
-	return 0;
+		    "admin-key delete %s\"", strerror(saved), k.id);
+	errx(1, "cannot print the key (%s); it is deleted", strerror(saved));
 }
 
 static void
