@@ -227,10 +227,16 @@ tstack_start() {
 	stack_new
 	fault_init
 	start_mock || return 1
+	# A transfer libcurl loses track of when one of its allocations
+	# fails (a timer or a socket watch not kept) is ended by Venna's
+	# own watchdog, the upstream's idle and first-byte timeouts: short
+	# here, so that it shows within the client's patience.
 	STACK_SYNC=$sync STACK_SERVER="db_connections = 1
 background_threads = 1
 batch_concurrency = 1" stack_conf "[upstream mock]
 base_url = $MOCK_URL/v1
+first_byte_timeout = 3s
+idle_timeout = 3s
 [model m]
 upstream = mock
 input_price = 1

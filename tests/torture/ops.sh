@@ -198,7 +198,9 @@ op_chat_stream_check() {
 }
 
 # client_write_fault: did the fault strike a write to the web server?
+# From N on, every later write fails: the web server's too.
 client_write_fault() {
+	[ "$MODE" = from ] && case $FN in write | writev) return 0 ;; esac
 	case $SITE in
 	*OS_Write* | *o_flush* | *fcgi_out*) return 0 ;;
 	esac

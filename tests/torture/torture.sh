@@ -205,6 +205,7 @@ run_case() {
 	OP_OK=0
 	RC=0
 	MODE=$mode
+	FN=$fn
 	kind=$(op_"$op"_kind)
 	case $fn in fsync | fdatasync) durable=1 ;; esac
 	op_"$op"_before
