@@ -225,6 +225,8 @@ const char *const sql_text[STMT__MAX] = {
 	    " ON CONFLICT (name) DO UPDATE SET imported = excluded.imported",
 	[STMT_LEDGER_DROP] =
 	    "DELETE FROM ledger_files WHERE name = ?1",
+	[STMT_LEDGER_DONE] =
+	    "SELECT name FROM ledger_files WHERE imported = ?1",
 
 	/* batches: what the API shows (BATCH_COLS) */
 #define BATCH_COLS							\
