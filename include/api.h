@@ -8,6 +8,30 @@
 
 #include "venna.h"
 
+/* api_admin.c: /v1/organization (admin keys only) */
+enum vn_err	api_admin_projects_create(struct ctx *);
+enum vn_err	api_admin_projects_list(struct ctx *);
+enum vn_err	api_admin_projects_get(struct ctx *);
+enum vn_err	api_admin_projects_update(struct ctx *);
+enum vn_err	api_admin_projects_archive(struct ctx *);
+enum vn_err	api_admin_keys_create(struct ctx *);
+enum vn_err	api_admin_keys_list(struct ctx *);
+enum vn_err	api_admin_keys_get(struct ctx *);
+enum vn_err	api_admin_keys_delete(struct ctx *);
+enum vn_err	api_admin_sa_create(struct ctx *);
+enum vn_err	api_admin_sa_list(struct ctx *);
+enum vn_err	api_admin_sa_get(struct ctx *);
+enum vn_err	api_admin_sa_delete(struct ctx *);
+enum vn_err	api_admin_pkeys_list(struct ctx *);
+enum vn_err	api_admin_pkeys_get(struct ctx *);
+enum vn_err	api_admin_pkeys_delete(struct ctx *);
+enum vn_err	api_admin_audit_list(struct ctx *);
+
+/* api_admin_usage.c */
+enum vn_err	api_admin_usage_completions(struct ctx *);
+enum vn_err	api_admin_usage_embeddings(struct ctx *);
+enum vn_err	api_admin_costs(struct ctx *);
+
 /* api_batches.c */
 enum vn_err	api_batches_create(struct ctx *);
 enum vn_err	api_batches_list(struct ctx *);

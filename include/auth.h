@@ -12,10 +12,16 @@
 
 /* Beside the database: the key generation counter (auth.c). */
 #define AUTH_KEYGEN_SUFFIX	".keygen"
+/*
+ * How long a worker trusts a cached key row when the key generation
+ * counter cannot tell it of a change.
+ */
+#define AUTH_CACHE_MS		500
 
 struct principal {
-	char	workspace_id[WS_ID_LEN + 1];
+	char	workspace_id[WS_ID_LEN + 1];	/* "" for an admin key */
 	char	key_id[APIKEY_ID_LEN + 1];
+	int	admin;				/* an admin (vka_) key */
 };
 
 int		auth_bearer(const char *hdr, size_t len, const char **tok,

@@ -91,6 +91,7 @@ struct cfg {
 	long		 batch_price_pct;	/* batch price, % of live */
 	size_t		 max_upstream_response;	/* a non-streamed answer */
 	long		 background_threads;	/* per process */
+	int		 admin_api;	/* serve /v1/organization */
 	/* the rest */
 	struct cfg_upstream *upstreams;
 	size_t		 nupstreams;

@@ -49,6 +49,8 @@ struct ctx {
 	long long		 content_length;	/* -1 if absent */
 	struct ctx_input	 in;		/* read is NULL: no body */
 	struct principal	 who;		/* set once authenticated */
+	const char		*remote_addr;	/* the client's, or NULL */
+	const unsigned char	*pepper;	/* to mint keys (Admin API) */
 	char			*params[CTX_MAX_PARAMS];	/* decoded */
 	size_t			 nparams;
 	struct buf		 body;

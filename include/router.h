@@ -48,6 +48,7 @@ struct route_match {
 
 int			router_match(const char *pattern, const char *path,
 			    struct route_match *);
+int			router_is_admin(const char *path);
 enum route_result	router_find(const char *method, const char *path,
 			    struct route_match *);
 

@@ -18,6 +18,9 @@ enum vn_err	workspace_find(struct db *, const char *name,
 enum vn_err	workspace_key_create(struct db *, const unsigned char *pepper,
 		    const char *ws_name, const char *label,
 		    char key[APIKEY_LEN + 1], char id[APIKEY_ID_LEN + 1]);
+enum vn_err	workspace_key_insert(struct db *, const unsigned char *pepper,
+		    const char *ws_id, const char *sa_id, const char *label,
+		    char key[APIKEY_LEN + 1], char id[APIKEY_ID_LEN + 1]);
 enum vn_err	workspace_key_revoke(struct db *, const char *id);
 
 #endif /* WORKSPACE_H */

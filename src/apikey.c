@@ -20,8 +20,19 @@
 #include "apikey.h"
 #include "ids.h"
 
-#define ID_OFF		3
-#define SEP_OFF		(ID_OFF + APIKEY_ID_LEN)
+/*
+ * The kinds of key: the prefix is all that differs; the offsets below
+ * are relative to its end.
+ */
+static const struct {
+	const char	*prefix;
+	size_t		 plen;
+} kinds[] = {
+	[APIKEY_WORKSPACE] = { APIKEY_PREFIX, 3 },
+	[APIKEY_ADMIN] = { APIKEY_ADMIN_PREFIX, 4 },
+};
+
+#define SEP_OFF		APIKEY_ID_LEN
 #define SECRET_OFF	(SEP_OFF + 1)
 #define CRC_OFF		(SECRET_OFF + APIKEY_SECRET_LEN)
 
@@ -65,41 +76,98 @@ is_base62(const char *s, size_t n)
 	return 1;
 }
 
-/* Mint a key and its public id.  ids_init() must have succeeded. */
-void
-apikey_generate(char key[APIKEY_LEN + 1], char id[APIKEY_ID_LEN + 1])
+/* The length of a key of kind k. */
+size_t
+apikey_len(enum apikey_kind k)
 {
-	memcpy(key, APIKEY_PREFIX, 3);
-	ids_random(key + ID_OFF, APIKEY_ID_LEN);
-	key[SEP_OFF] = '_';
-	ids_random(key + SECRET_OFF, APIKEY_SECRET_LEN);
-	crc_encode(apikey_crc32(key, CRC_OFF), key + CRC_OFF);
-	key[APIKEY_LEN] = '\0';
-	memcpy(id, key + ID_OFF, APIKEY_ID_LEN);
+	return kinds[k].plen + CRC_OFF + APIKEY_CRC_LEN;
+}
+
+/* Mint a key of kind k and its public id.  ids_init() must have run. */
+void
+apikey_generate_kind(enum apikey_kind k, char key[APIKEY_MAX_LEN + 1],
+    char id[APIKEY_ID_LEN + 1])
+{
+	size_t	 p = kinds[k].plen;
+
+	memcpy(key, kinds[k].prefix, p);
+	ids_random(key + p, APIKEY_ID_LEN);
+	key[p + SEP_OFF] = '_';
+	ids_random(key + p + SECRET_OFF, APIKEY_SECRET_LEN);
+	crc_encode(apikey_crc32(key, p + CRC_OFF), key + p + CRC_OFF);
+	key[p + CRC_OFF + APIKEY_CRC_LEN] = '\0';
+	memcpy(id, key + p, APIKEY_ID_LEN);
 	id[APIKEY_ID_LEN] = '\0';
 }
 
+/* Mint a workspace key and its public id. */
+void
+apikey_generate(char key[APIKEY_LEN + 1], char id[APIKEY_ID_LEN + 1])
+{
+	char	 tmp[APIKEY_MAX_LEN + 1];
+
+	apikey_generate_kind(APIKEY_WORKSPACE, tmp, id);
+	memcpy(key, tmp, APIKEY_LEN + 1);
+	sodium_memzero(tmp, sizeof(tmp));
+}
+
 /*
- * Check that s (n bytes) is a well-formed key with a correct checksum;
- * copy its public id out.  Returns 1 if so.  Pure: no I/O, no secrets
- * compared, so its timing leaks nothing.
+ * Check that s (n bytes) is a well-formed key of either kind with a
+ * correct checksum; set *kind and copy its public id out.  Returns 1 if
+ * so.  The kinds differ in length, so at most one can match.  Pure: no
+ * I/O, no secrets compared, so its timing leaks nothing.
  */
+int
+apikey_parse_any(const char *s, size_t n, enum apikey_kind *kind,
+    char id[APIKEY_ID_LEN + 1])
+{
+	char	 crc[APIKEY_CRC_LEN];
+	size_t	 k, p;
+
+	for (k = 0; k < VN_NELEM(kinds); k++) {
+		p = kinds[k].plen;
+		if (n != apikey_len((enum apikey_kind)k) ||
+		    memcmp(s, kinds[k].prefix, p) != 0)
+			continue;
+		if (s[p + SEP_OFF] != '_' ||
+		    !is_base62(s + p, APIKEY_ID_LEN) ||
+		    !is_base62(s + p + SECRET_OFF,
+		    APIKEY_SECRET_LEN + APIKEY_CRC_LEN))
+			return 0;
+		crc_encode(apikey_crc32(s, p + CRC_OFF), crc);
+		if (memcmp(crc, s + p + CRC_OFF, APIKEY_CRC_LEN) != 0)
+			return 0;
+		memcpy(id, s + p, APIKEY_ID_LEN);
+		id[APIKEY_ID_LEN] = '\0';
+		*kind = (enum apikey_kind)k;
+		return 1;
+	}
+	return 0;
+}
+
+/* A workspace key only: apikey_parse_any() for callers that take no other. */
 int
 apikey_parse(const char *s, size_t n, char id[APIKEY_ID_LEN + 1])
 {
-	char	 crc[APIKEY_CRC_LEN];
+	enum apikey_kind	 k;
+	char			 tmp[APIKEY_ID_LEN + 1];
 
-	if (n != APIKEY_LEN || memcmp(s, APIKEY_PREFIX, 3) != 0 ||
-	    s[SEP_OFF] != '_' ||
-	    !is_base62(s + ID_OFF, APIKEY_ID_LEN) ||
-	    !is_base62(s + SECRET_OFF, APIKEY_SECRET_LEN + APIKEY_CRC_LEN))
+	if (!apikey_parse_any(s, n, &k, tmp) || k != APIKEY_WORKSPACE)
 		return 0;
-	crc_encode(apikey_crc32(s, CRC_OFF), crc);
-	if (memcmp(crc, s + CRC_OFF, APIKEY_CRC_LEN) != 0)
-		return 0;
-	memcpy(id, s + ID_OFF, APIKEY_ID_LEN);
-	id[APIKEY_ID_LEN] = '\0';
+	memcpy(id, tmp, sizeof(tmp));
 	return 1;
+}
+
+/*
+ * What a listing shows of a key: its prefix and its last characters
+ * (tail, NULL or "" for a key made before they were kept).
+ */
+void
+apikey_redact(enum apikey_kind k, const char *tail,
+    char out[APIKEY_REDACTED_MAX + 1])
+{
+	snprintf(out, APIKEY_REDACTED_MAX + 1, "%s...%.*s", kinds[k].prefix,
+	    APIKEY_TAIL_LEN, tail != NULL ? tail : "");
 }
 
 /* The stored form of a key: BLAKE2b-256 keyed with the pepper. */

@@ -1,5 +1,6 @@
 /*
- * auth.c: verify a workspace key.  The order of the checks is the point
+ * auth.c: verify a workspace key or an admin key (apikey.h: the prefix
+ * tells the kind, each kind has its table, both are hashed alike).  The order of the checks is the point
  * (reliability.md §2b):
  *   1. the header's shape and the key's checksum, with no database read,
  *      so junk costs nothing;
@@ -21,6 +22,10 @@
  *     vennactl's back (an UPDATE in sqlite3(1)).
  * A process that cannot map the counter does not cache at all: every
  * request then reads its key's row, slower but never stale.
+ *
+ * Archiving a workspace, deleting a key or a service account through
+ * the Admin API bump the same counter (admin_*.c): a workspace key's
+ * row reads as revoked once its workspace is archived.
  */
 #include "config.h"
 
@@ -49,13 +54,15 @@
 /* last_used_at is refreshed at most this often: it costs a write. */
 #define TOUCH_INTERVAL	60
 #define CACHE_SLOTS	1024
-#define CACHE_MS	500
+/* A cached key row is trusted this long (auth.h). */
+#define CACHE_MS	AUTH_CACHE_MS
 
 /* A key's row as last read; found tells whether there was one. */
 struct keyrow {
 	char		 id[APIKEY_ID_LEN + 1];
 	unsigned char	 hash[APIKEY_HASH_LEN];
 	char		 workspace_id[WS_ID_LEN + 1];
+	enum apikey_kind kind;
 	int		 found;
 	int		 revoked;
 	int64_t		 last_used;
@@ -187,7 +194,7 @@ slot_of(const char *id)
  * fresh enough; returns 1 if so.
  */
 static int
-cache_get(const char *id, struct keyrow *out)
+cache_get(const char *id, enum apikey_kind kind, struct keyrow *out)
 {
 	struct keyrow	*k = &cache[slot_of(id)];
 	uint32_t	 gen;
@@ -197,7 +204,7 @@ cache_get(const char *id, struct keyrow *out)
 		return 0;
 	gen = keygen_now();
 	pthread_mutex_lock(&cache_mu);
-	hit = strcmp(k->id, id) == 0 && k->gen == gen &&
+	hit = strcmp(k->id, id) == 0 && k->kind == kind && k->gen == gen &&
 	    clock_ms() - k->read_ms < CACHE_MS;
 	if (hit)
 		*out = *k;
@@ -215,20 +222,23 @@ cache_put(const struct keyrow *row)
 
 /* Read id's row from the database (and refresh the cache). */
 static enum vn_err
-read_row(struct db *db, const char *id, struct keyrow *row)
+read_row(struct db *db, const char *id, enum apikey_kind kind,
+    struct keyrow *row)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
 
 	memset(row, 0, sizeof(*row));
 	snprintf(row->id, sizeof(row->id), "%s", id);
+	row->kind = kind;
 	/*
 	 * The generation before the read: a revocation committed after it
 	 * bumps it, so this row is never used past that revocation.
 	 */
 	keygen_open(db);
 	row->gen = keygen_now();
-	if ((st = db_stmt(db, STMT_KEY_BY_ID)) == NULL)
+	if ((st = db_stmt(db, kind == APIKEY_ADMIN ? STMT_ADMIN_KEY_BY_ID :
+	    STMT_KEY_BY_ID)) == NULL)
 		return VN_ESTORE;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -283,7 +293,9 @@ auth_bearer(const char *hdr, size_t len, const char **tok, size_t *toklen)
 
 /*
  * Check the Authorization header value hdr (NULL when absent).  On
- * success fill who and return VN_OK.  VN_ENOKEY when no key was given,
+ * success fill who (who->admin for an admin key, whose workspace_id is
+ * empty) and return VN_OK; which endpoints a kind may call is the
+ * dispatcher's business.  VN_ENOKEY when no key was given,
  * VN_EAUTH for a malformed, unknown, wrong or revoked key, VN_ESTORE
  * when the database failed.
  */
@@ -296,6 +308,7 @@ auth_check(struct store *store, const unsigned char *pepper,
 	char		 id[APIKEY_ID_LEN + 1];
 	const char	*tok;
 	size_t		 toklen;
+	enum apikey_kind kind;
 	struct keyrow	 row;
 	struct db	*db = NULL;
 	sqlite3_stmt	*st;
@@ -309,13 +322,13 @@ auth_check(struct store *store, const unsigned char *pepper,
 		return strncasecmp(hdr, "Bearer", 6) == 0 &&
 		    strspn(hdr + 6, " \t") == strlen(hdr + 6) ?
 		    VN_ENOKEY : VN_EAUTH;
-	if (!apikey_parse(tok, toklen, id))
+	if (!apikey_parse_any(tok, toklen, &kind, id))
 		return VN_EAUTH;
 
-	if (!cache_get(id, &row)) {
+	if (!cache_get(id, kind, &row)) {
 		if ((db = store_get(store)) == NULL)
 			return VN_ESTORE;
-		err = read_row(db, id, &row);
+		err = read_row(db, id, kind, &row);
 		store_put(store, db);
 		db = NULL;
 		if (err != VN_OK)
@@ -333,12 +346,14 @@ auth_check(struct store *store, const unsigned char *pepper,
 
 	memcpy(who->key_id, id, sizeof(who->key_id));
 	memcpy(who->workspace_id, row.workspace_id, sizeof(who->workspace_id));
+	who->admin = kind == APIKEY_ADMIN;
 	err = VN_OK;
 	now = time(NULL);
 	if (row.last_used >= now - TOUCH_INTERVAL ||
 	    (db = store_get(store)) == NULL)
 		goto out;
-	if ((st = db_stmt(db, STMT_KEY_TOUCH)) != NULL) {
+	if ((st = db_stmt(db, kind == APIKEY_ADMIN ? STMT_ADMIN_KEY_TOUCH :
+	    STMT_KEY_TOUCH)) != NULL) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)(now - TOUCH_INTERVAL));

@@ -114,6 +114,7 @@ static const struct opt server_opts[] = {
 	    1LL << 32, "64m" },
 	{ "background_threads", OPT_INT, SRV(background_threads), 1, 1024,
 	    "16" },
+	{ "admin_api", OPT_BOOL, SRV(admin_api), 0, 0, "off" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 

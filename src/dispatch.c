@@ -1,7 +1,7 @@
 /*
  * dispatch.c: the life of a request.  Every path under Venna needs a
- * workspace key, so authentication comes before routing answers (no
- * key, no information); then 404, 405 or 501 for what is not served;
+ * key, so authentication comes before routing answers (no key, no
+ * information); then 404, 405 or 501 for what is not served;
  * then the body within its cap, the handler, and one place that turns
  * a failure into an error response (or an in-band event once a stream
  * has started).
@@ -15,6 +15,7 @@
 #include <fcgiapp.h>
 #include <json.h>
 
+#include "admin_guard.h"
 #include "auth.h"
 #include "cfg.h"
 #include "ctx.h"
@@ -68,6 +69,61 @@ parse_body(struct ctx *c)
 	    c->cfg->max_json_memory, &c->json, &c->fault);
 }
 
+/*
+ * Which key may call what: an admin key only /v1/organization, a
+ * workspace key everything else.  OpenAI answers a key without the
+ * scope an endpoint needs with 401 invalid_request_error and names the
+ * missing scope; so does Venna (the SDK raises AuthenticationError).
+ */
+static enum vn_err
+scope(struct ctx *c, int admin_path)
+{
+	if (admin_path && !c->who.admin)
+		return fault_set(&c->fault, VN_EAUTH, NULL,
+		    "insufficient_permissions", "You have "
+		    "insufficient permissions for this operation. Missing "
+		    "scopes: api.management.read. A workspace key cannot "
+		    "call the Admin API: use an admin key (vka_...).");
+	if (!admin_path && c->who.admin)
+		return fault_set(&c->fault, VN_EAUTH, NULL,
+		    "insufficient_permissions", "You have "
+		    "insufficient permissions for this operation. Missing "
+		    "scopes: model.request. An admin key only calls "
+		    "/v1/organization: use a workspace key (vk_...).");
+	return VN_OK;
+}
+
+/*
+ * Authenticate an Admin API request.  An address that failed too
+ * often lately is refused before its key is looked at (admin_guard.c);
+ * each failure is logged with the address, never the key.
+ */
+static enum vn_err
+admin_auth(struct ctx *c, const struct dispatch_env *env,
+    const char *authorization)
+{
+	const char	*addr = c->remote_addr != NULL ? c->remote_addr : "-";
+	long		 wait;
+	enum vn_err	 rc;
+
+	if ((wait = admin_guard_check(c->cfg->database, addr)) > 0) {
+		c->fault.retry_after = wait;
+		/* Debug only: a flood of these would flood the log. */
+		log_debug("admin authentication from %s refused: too many "
+		    "failures, retry in %lds", addr, wait);
+		return fault_set(&c->fault, VN_ELIMIT, NULL,
+		    "rate_limit_exceeded", "Too many failed authentications "
+		    "from your address. Please try again in %lds.", wait);
+	}
+	rc = auth_check(env->store, env->pepper, authorization, &c->who);
+	if (rc == VN_EAUTH || rc == VN_ENOKEY) {
+		admin_guard_fail(c->cfg->database, addr);
+		log_warn("admin authentication failed from %s (%s)", addr,
+		    rc == VN_ENOKEY ? "no key" : "bad key");
+	}
+	return rc;
+}
+
 static enum vn_err
 serve(struct ctx *c, const struct dispatch_env *env,
     const char *authorization)
@@ -75,13 +131,28 @@ serve(struct ctx *c, const struct dispatch_env *env,
 	struct route_match	 m;
 	enum route_result	 found;
 	enum vn_err		 rc;
+	int			 admin;
 
-	found = router_find(c->method, c->path, &m);
-	if ((rc = auth_check(env->store, env->pepper, authorization,
-	    &c->who)) != VN_OK) {
-		c->fault.err = rc;	/* the table's message and code */
+	memset(&m, 0, sizeof(m));
+	/*
+	 * admin_api = off: /v1/organization is a path like any unknown
+	 * one (404 after authentication), telling nothing of what is
+	 * there.
+	 */
+	admin = router_is_admin(c->path) && c->cfg->admin_api;
+	found = router_is_admin(c->path) && !c->cfg->admin_api ?
+	    ROUTE_NOPATH : router_find(c->method, c->path, &m);
+	rc = admin ? admin_auth(c, env, authorization) :
+	    auth_check(env->store, env->pepper, authorization, &c->who);
+	if (rc != VN_OK) {
+		if (c->fault.err == VN_OK)
+			c->fault.err = rc;	/* the table's message, code */
 		return rc;
 	}
+	/* An unknown path is a 404 for any key, admin paths aside. */
+	if ((admin || found != ROUTE_NOPATH) && (rc = scope(c, admin)) !=
+	    VN_OK)
+		return rc;
 	switch (found) {
 	case ROUTE_NOPATH:
 		return fault_set(&c->fault, VN_ENOROUTE, NULL, "unknown_url",
@@ -128,6 +199,8 @@ dispatch(FCGX_Request *fx, const struct dispatch_env *env, void **upstream)
 	c.pump = env->pump;
 	c.upstream = upstream;
 	c.background = env->background;
+	c.pepper = env->pepper;
+	c.remote_addr = FCGX_GetParam("REMOTE_ADDR", fx->envp);
 	log_set_request(c.id);
 	if ((rc = request_parse(&c, fx, &authorization)) == VN_OK)
 		rc = serve(&c, env, authorization);

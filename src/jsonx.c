@@ -89,21 +89,30 @@ jsonx_parse_capped(const char *s, size_t len, int depth, size_t max_cost,
 	    JSON_TOKENER_ALLOW_TRAILING_CHARS | JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, s, (int)len);
 	jerr = json_tokener_get_error(tok);
+	/*
+	 * A number that ends the text (the scan has seen it whole): json-c
+	 * waits for what could follow, and the end of the string says
+	 * there is nothing.
+	 */
+	if (o == NULL && jerr == json_tokener_continue) {
+		o = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+	}
 	if (o == NULL || jerr != json_tokener_success) {
-		if (jerr == json_tokener_continue)
-			fault_set(f, VN_EJSON, NULL, NULL, "We could not parse "
-			    "the JSON body of your request: it ends early. "
-			    "The API expects a JSON payload.");
-		else if (jerr == json_tokener_error_depth)
+		/*
+		 * The scan has passed the text, depth included, so json-c
+		 * failing on it means its memory ran out (0.16 has no error
+		 * of its own for that): the server's failure, not the
+		 * client's.
+		 */
+		if (jerr == json_tokener_error_depth)
 			fault_set(f, VN_EJSON, NULL, NULL, "We could not parse "
 			    "the JSON body of your request: it is nested "
 			    "deeper than %d levels.", depth);
 		else
-			fault_set(f, VN_EJSON, NULL, NULL, "We could not parse "
-			    "the JSON body of your request: %s at byte %zu. "
-			    "The API expects a JSON payload.",
-			    json_tokener_error_desc(jerr),
-			    json_tokener_get_parse_end(tok));
+			rc = fault_set(f, VN_ENOMEM, NULL, NULL, "The server "
+			    "ran out of memory while reading the JSON body "
+			    "(%s).", json_tokener_error_desc(jerr));
 		goto out;
 	}
 	*out = o;

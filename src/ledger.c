@@ -55,6 +55,13 @@
 #define LEDGER_ROTATE	(64 << 20)	/* a journal's size before a new one */
 #define LEDGER_STATUS_FIELD 12		/* tabs before a line's status */
 #define WITHDRAW_SCAN	(1 << 20)	/* how far back a row is looked for */
+/*
+ * A journal's offset once it is all in: kept until the file is gone, so
+ * that an importer that opened it before it was deleted does not read
+ * it again from the start.
+ */
+#define LEDGER_DONE	(-2LL)
+#define STALE_NEW_S	60	/* a journal never named after its creation */
 #define LEDGER_CHUNK	(4 << 20)	/* bytes imported per journal per pass */
 #define LEDGER_FIELDS	15
 #define LEDGER_VERSION	"1"
@@ -76,25 +83,47 @@ ledger_dir(const struct cfg *cfg, char *out, size_t outsz)
 	    (int)outsz;
 }
 
-/* Open a new journal of this process; j_lock is held for writing. */
+/*
+ * Open a new journal of this process; j_lock is held for writing.  It
+ * is made under a name importers ignore and locked before it gets its
+ * own: an importer that found it unlocked would take it for a dead
+ * writer's, empty, and delete it under us.  With synchronous = full the
+ * directory is synced, so the name outlives a power cut with the rows.
+ */
 static enum vn_err
 journal_new(void)
 {
-	char	 path[4200], rnd[9];
-	int	 fd;
+	char	 path[4200], tmp[4210], rnd[9];
+	int	 fd, dfd = -1;
 
 	ids_random(rnd, 8);
 	rnd[8] = '\0';
 	snprintf(path, sizeof(path), "%s/%ld-%s.ulog", j_dir, (long)getpid(),
 	    rnd);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_EXCL,
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_EXCL,
 	    0640);
 	if (fd == -1) {
-		log_error("ledger journal %s: %s", path, strerror(errno));
+		log_error("ledger journal %s: %s", tmp, strerror(errno));
 		return VN_ESYS;
 	}
 	/* Held while this process lives: the importer's sign of life. */
-	(void)flock(fd, LOCK_SH);
+	if (flock(fd, LOCK_SH) == -1 || rename(tmp, path) == -1) {
+		log_error("ledger journal %s: %s", path, strerror(errno));
+		(void)unlink(tmp);
+		close(fd);
+		return VN_ESYS;
+	}
+	if (j_sync && ((dfd = open(j_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || fsync(dfd) == -1)) {
+		log_error("ledger directory %s: %s", j_dir, strerror(errno));
+		if (dfd != -1)
+			close(dfd);
+		close(fd);
+		return VN_ESYS;
+	}
+	if (j_sync)
+		close(dfd);
 	if (j_fd != -1)
 		close(j_fd);
 	j_fd = fd;
@@ -389,7 +418,11 @@ ledger_insert(struct db *db, const struct ledger_row *u)
 	return rc;
 }
 
-/* The offset of name already imported (0 when unknown); in a txn. */
+/*
+ * The offset of name already imported (0 when unknown, LEDGER_DONE
+ * once all of it is in and it is to be deleted, -1 on error); in a
+ * transaction.
+ */
 static long long
 imported(struct db *db, const char *name)
 {
@@ -422,8 +455,22 @@ set_imported(struct db *db, enum stmt s, const char *name, long long off)
 }
 
 /*
+ * Is fd still the file called name in dirfd?  Asked inside the import's
+ * write transaction: a journal deleted since it was opened is done.
+ */
+static int
+still_named(int dirfd, const char *name, const struct stat *st)
+{
+	struct stat	 now;
+
+	return fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    now.st_dev == st->st_dev && now.st_ino == st->st_ino;
+}
+
+/*
  * Import what is new in one journal.  *gone is set when its writer has
- * died and all of it is in: the caller deletes it.
+ * died and all of it is in (or, after a power cut, the file is shorter
+ * than what was imported): the caller deletes it.
  */
 static enum vn_err
 import_file(struct db *db, int dirfd, const char *name, long *rows,
@@ -449,11 +496,19 @@ import_file(struct db *db, int dirfd, const char *name, long *rows,
 	}
 	if ((rc = db_begin(db)) != VN_OK)
 		goto out;
-	if ((off = imported(db, name)) < 0) {
+	if (!still_named(dirfd, name, &st))
+		goto rollback;		/* another importer finished it */
+	if ((off = imported(db, name)) == LEDGER_DONE) {
+		*gone = 1;		/* all in: its deletion was cut */
+		db_rollback(db);
+		goto out;
+	}
+	if (off < 0) {
 		rc = VN_ESTORE;
 		goto rollback;
 	}
-	got = pread(fd, buf, LEDGER_CHUNK, (off_t)off);
+	got = off < (long long)st.st_size ?
+	    pread(fd, buf, LEDGER_CHUNK, (off_t)off) : 0;
 	if (got < 0) {
 		rc = VN_ESYS;
 		goto rollback;
@@ -470,12 +525,17 @@ import_file(struct db *db, int dirfd, const char *name, long *rows,
 			    "skipped", name, off + (long long)(p - buf));
 		used = (size_t)(nl + 1 - buf);
 	}
-	if (dead && off + (long long)got == (long long)st.st_size &&
+	/*
+	 * A dead writer's journal read to its end is done; so is one cut
+	 * below what was imported (a power cut lost its tail after the
+	 * database had synced its offset).
+	 */
+	if (dead && off + (long long)got >= (long long)st.st_size &&
 	    got < LEDGER_CHUNK) {
 		/* Whatever a dead writer left without a newline is torn. */
 		if (used < (size_t)got)
 			log_error("ledger %s: a torn last line dropped", name);
-		rc = set_imported(db, STMT_LEDGER_DROP, name, 0);
+		rc = set_imported(db, STMT_LEDGER_SET, name, LEDGER_DONE);
 		*gone = 1;
 	} else if (used > 0)
 		rc = set_imported(db, STMT_LEDGER_SET, name, off +
@@ -494,6 +554,66 @@ out:
 }
 
 /*
+ * Forget the offsets of journals that are all in and deleted.  A name
+ * is never used twice, and an importer that still has such a file open
+ * sees it gone (still_named) before it reads the offset.
+ */
+static enum vn_err
+forget_done(struct db *db, int dirfd)
+{
+	sqlite3_stmt	*st, *drop;
+	struct stat	 sb;
+	char		 name[256];
+	enum vn_err	 rc;
+	int		 step;
+
+	if ((rc = db_begin(db)) != VN_OK)
+		return rc;
+	if ((st = db_stmt(db, STMT_LEDGER_DONE)) == NULL) {
+		rc = VN_ESTORE;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, LEDGER_DONE);
+	while (rc == VN_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		db_col_copy(st, 0, name, sizeof(name));
+		if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
+		    errno != ENOENT)
+			continue;
+		if ((drop = db_stmt(db, STMT_LEDGER_DROP)) == NULL) {
+			rc = VN_ESTORE;
+			break;
+		}
+		sqlite3_bind_text(drop, 1, name, -1, SQLITE_STATIC);
+		rc = db_rc(db, sqlite3_step(drop), "ledger forget");
+		sqlite3_reset(drop);
+	}
+	if (rc == VN_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+		rc = db_rc(db, step, "ledger done");
+	sqlite3_reset(st);
+out:
+	return db_end(db, rc);
+}
+
+/*
+ * A journal made but never named (its writer died in between) is
+ * empty; once old and unlocked, it is removed.
+ */
+static void
+remove_stale(int dirfd, const char *name)
+{
+	struct stat	 st;
+	int		 fd;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_mtime + STALE_NEW_S < time(NULL) &&
+	    flock(fd, LOCK_EX | LOCK_NB) == 0)
+		(void)unlinkat(dirfd, name, 0);
+	close(fd);
+}
+
+/*
  * Move every complete journal line into the usage table and delete the
  * journals of processes that are gone.  Safe to run from several
  * processes at once (each journal's offset is read and advanced in one
@@ -506,7 +626,7 @@ ledger_import(const struct cfg *cfg, struct db *db, long *rows)
 	char		 dir[4096];
 	size_t		 len;
 	DIR		*d;
-	int		 gone;
+	int		 gone, deleted = 0;
 	enum vn_err	 rc = VN_OK, rc1;
 
 	*rows = 0;
@@ -516,14 +636,21 @@ ledger_import(const struct cfg *cfg, struct db *db, long *rows)
 		return errno == ENOENT ? VN_OK : VN_ESYS;
 	while ((de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
+		if (len > 9 && strcmp(de->d_name + len - 9, ".ulog.new") == 0) {
+			remove_stale(dirfd(d), de->d_name);
+			continue;
+		}
 		if (len < 6 || strcmp(de->d_name + len - 5, ".ulog") != 0)
 			continue;
 		rc1 = import_file(db, dirfd(d), de->d_name, rows, &gone);
 		if (rc1 != VN_OK)
 			rc = rc1;
-		else if (gone)
-			(void)unlinkat(dirfd(d), de->d_name, 0);
+		else if (gone && unlinkat(dirfd(d), de->d_name, 0) == 0)
+			deleted = 1;
 	}
+	/* The offsets of what was deleted, and of deletions once cut. */
+	if (deleted && (rc1 = forget_done(db, dirfd(d))) != VN_OK)
+		rc = rc1;
 	closedir(d);
 	return rc;
 }

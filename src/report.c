@@ -1,5 +1,6 @@
 /*
- * report.c: summing the usage ledger.  Costs are kept in picodollars
+ * report.c: summing the usage ledger, from the aggregates kept as its
+ * rows are inserted (schema 9), the ones the Admin API reports from.  Costs are kept in picodollars
  * (integers, exact) and printed as dollars with six decimals.
  */
 #include "config.h"
@@ -132,6 +133,7 @@ report_usage(struct db *db, const struct report_opts *o, FILE *fp)
 	const char	*gname = group_names[o->by];
 	char		 ws[VN_MAX_ID + 1], grp[512];
 	char		 cost[48];
+	int64_t		 width;
 	int		 rc, first = 1;
 
 	if ((st = db_stmt(db, group_stmts[o->by])) == NULL)
@@ -139,6 +141,14 @@ report_usage(struct db *db, const struct report_opts *o, FILE *fp)
 	if (o->workspace != NULL)
 		sqlite3_bind_text(st, 1, o->workspace, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, o->since);
+	/*
+	 * Whole days from the aggregates of days, else whole minutes from
+	 * those of minutes and the seconds before the first from the
+	 * ledger itself: every figure is exact.
+	 */
+	width = o->since % 86400 == 0 ? 86400 : 60;
+	sqlite3_bind_int64(st, 3, width);
+	sqlite3_bind_int64(st, 4, (o->since + width - 1) / width * width);
 
 	if (o->format == REPORT_TABLE)
 		fprintf(fp, "%-16s %-24s %9s %12s %12s %10s %14s %7s\n",

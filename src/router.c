@@ -12,6 +12,30 @@
 #include "router.h"
 
 const struct route router_routes[] = {
+#define ORG	"/v1/organization"
+	{ "POST", ORG "/admin_api_keys", api_admin_keys_create, ROUTE_JSON },
+	{ "GET", ORG "/admin_api_keys", api_admin_keys_list, 0 },
+	{ "GET", ORG "/admin_api_keys/*", api_admin_keys_get, 0 },
+	{ "DELETE", ORG "/admin_api_keys/*", api_admin_keys_delete, 0 },
+	{ "GET", ORG "/audit_logs", api_admin_audit_list, 0 },
+	{ "GET", ORG "/costs", api_admin_costs, 0 },
+	{ "POST", ORG "/projects", api_admin_projects_create, ROUTE_JSON },
+	{ "GET", ORG "/projects", api_admin_projects_list, 0 },
+	{ "GET", ORG "/projects/*", api_admin_projects_get, 0 },
+	{ "POST", ORG "/projects/*", api_admin_projects_update, ROUTE_JSON },
+	{ "POST", ORG "/projects/*/archive", api_admin_projects_archive, 0 },
+	{ "GET", ORG "/projects/*/api_keys", api_admin_pkeys_list, 0 },
+	{ "GET", ORG "/projects/*/api_keys/*", api_admin_pkeys_get, 0 },
+	{ "DELETE", ORG "/projects/*/api_keys/*", api_admin_pkeys_delete, 0 },
+	{ "POST", ORG "/projects/*/service_accounts", api_admin_sa_create,
+	    ROUTE_JSON },
+	{ "GET", ORG "/projects/*/service_accounts", api_admin_sa_list, 0 },
+	{ "GET", ORG "/projects/*/service_accounts/*", api_admin_sa_get, 0 },
+	{ "DELETE", ORG "/projects/*/service_accounts/*", api_admin_sa_delete,
+	    0 },
+	{ "GET", ORG "/usage/completions", api_admin_usage_completions, 0 },
+	{ "GET", ORG "/usage/embeddings", api_admin_usage_embeddings, 0 },
+#undef ORG
 	{ "POST", "/v1/batches", api_batches_create, ROUTE_JSON },
 	{ "GET", "/v1/batches", api_batches_list, 0 },
 	{ "GET", "/v1/batches/*", api_batches_get, 0 },
@@ -86,6 +110,19 @@ allow_add(char *allow, size_t sz, const char *method)
 		n += 2;
 	}
 	memcpy(allow + n, method, mlen + 1);
+}
+
+/*
+ * Whether path is the Admin API's: /v1/organization and below, served
+ * or not.  Pure.
+ */
+int
+router_is_admin(const char *path)
+{
+	static const char org[] = "/v1/organization";
+
+	return strncmp(path, org, sizeof(org) - 1) == 0 &&
+	    (path[sizeof(org) - 1] == '\0' || path[sizeof(org) - 1] == '/');
 }
 
 /*

@@ -204,6 +204,107 @@ const char *const schema_migrations[] = {
 	 */
 	"CREATE INDEX responses_previous ON responses(previous_response_id,"
 	"  workspace_id) WHERE previous_response_id IS NOT NULL;",
+
+	/*
+	 * 9: the Admin API.  A workspace is an OpenAI project: archived_at
+	 * stops its keys at once, its objects stay.  Keys keep the last
+	 * characters a listing shows (tail) and, when made for a service
+	 * account, its id.  Admin keys are a kind of their own, hashed like
+	 * workspace keys.  The audit log is append-only: the triggers
+	 * refuse any change to a row once written.
+	 */
+	"ALTER TABLE workspaces ADD COLUMN archived_at INTEGER;"
+	"ALTER TABLE api_keys ADD COLUMN tail TEXT;"
+	"ALTER TABLE api_keys ADD COLUMN service_account_id TEXT;"
+	"CREATE TABLE service_accounts ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  workspace_id TEXT NOT NULL REFERENCES workspaces(id),"
+	"  name TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  deleted_at INTEGER"
+	");"
+	"CREATE INDEX service_accounts_workspace ON"
+	"  service_accounts(workspace_id, seq) WHERE deleted_at IS NULL;"
+	"CREATE TABLE admin_keys ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  name TEXT,"
+	"  hash BLOB NOT NULL,"
+	"  pepper_version INTEGER NOT NULL,"
+	"  tail TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER,"
+	"  last_used_at INTEGER,"
+	"  revoked_at INTEGER,"
+	"  created_by TEXT NOT NULL"
+	");"
+	"CREATE TABLE audit_log ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  type TEXT NOT NULL,"
+	"  effective_at INTEGER NOT NULL,"
+	"  project_id TEXT,"
+	"  actor_type TEXT NOT NULL,"
+	"  actor_id TEXT NOT NULL,"
+	"  actor_ip TEXT,"
+	"  resource_id TEXT,"
+	"  data TEXT"
+	");"
+	"CREATE INDEX audit_log_time ON audit_log(effective_at);"
+	"CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	/*
+	 * Usage aggregates, for the Admin API's usage and costs: every
+	 * ledger row, however it is inserted, is added to its minute, hour
+	 * and day bucket, keyed by what the API groups and filters by
+	 * (kind 1: completions and responses, 2: embeddings); a missing
+	 * key or model is ''.  Rows present before this migration are
+	 * added once, here.
+	 */
+	"CREATE TABLE usage_agg ("
+	"  width INTEGER NOT NULL,"
+	"  start INTEGER NOT NULL,"
+	"  kind INTEGER NOT NULL,"
+	"  workspace_id TEXT NOT NULL,"
+	"  key_id TEXT NOT NULL,"
+	"  model TEXT NOT NULL,"
+	"  batch INTEGER NOT NULL,"
+	"  requests INTEGER NOT NULL,"
+	"  errors INTEGER NOT NULL,"
+	"  input INTEGER NOT NULL,"
+	"  cached INTEGER NOT NULL,"
+	"  output INTEGER NOT NULL,"
+	"  cost_pusd INTEGER NOT NULL,"
+	"  PRIMARY KEY (width, start, kind, workspace_id, key_id, model, batch)"
+	") WITHOUT ROWID;"
+	"CREATE TRIGGER usage_agg_add AFTER INSERT ON usage BEGIN"
+	"  INSERT INTO usage_agg SELECT w.width,"
+	"   NEW.created_at - NEW.created_at % w.width,"
+	"   CASE NEW.endpoint WHEN '/v1/embeddings' THEN 2 ELSE 1 END,"
+	"   NEW.workspace_id, coalesce(NEW.key_id, ''),"
+	"   coalesce(NEW.model, ''), NEW.batch_id IS NOT NULL, 1,"
+	"   NEW.status >= 400, NEW.prompt_tokens, NEW.cached_tokens,"
+	"   NEW.completion_tokens, NEW.cost_pusd"
+	"   FROM (SELECT 60 AS width UNION ALL SELECT 3600"
+	"   UNION ALL SELECT 86400) w WHERE true"
+	"  ON CONFLICT (width, start, kind, workspace_id, key_id, model, batch)"
+	"  DO UPDATE SET requests = requests + excluded.requests,"
+	"   errors = errors + excluded.errors, input = input + excluded.input,"
+	"   cached = cached + excluded.cached,"
+	"   output = output + excluded.output,"
+	"   cost_pusd = cost_pusd + excluded.cost_pusd;"
+	" END;"
+	"INSERT INTO usage_agg SELECT w.width, u.created_at - u.created_at %"
+	"  w.width, CASE u.endpoint WHEN '/v1/embeddings' THEN 2 ELSE 1 END,"
+	"  u.workspace_id, coalesce(u.key_id, ''), coalesce(u.model, ''),"
+	"  u.batch_id IS NOT NULL, count(*), sum(u.status >= 400),"
+	"  sum(u.prompt_tokens), sum(u.cached_tokens),"
+	"  sum(u.completion_tokens), sum(u.cost_pusd)"
+	"  FROM usage u, (SELECT 60 AS width UNION ALL SELECT 3600"
+	"  UNION ALL SELECT 86400) w GROUP BY 1, 2, 3, 4, 5, 6, 7;",
 };
 
 /* The version a database has once every migration ran. */

@@ -19,15 +19,19 @@ const char *const sql_text[STMT__MAX] = {
 	[STMT_WS_LIST] =
 	    "SELECT w.id, w.name, w.created_at,"
 	    " (SELECT count(*) FROM api_keys k"
-	    "  WHERE k.workspace_id = w.id AND k.revoked_at IS NULL)"
-	    " FROM workspaces w ORDER BY w.created_at, w.id",
+	    "  WHERE k.workspace_id = w.id AND k.revoked_at IS NULL),"
+	    " w.archived_at FROM workspaces w ORDER BY w.created_at, w.id",
 
 	[STMT_KEY_INSERT] =
 	    "INSERT INTO api_keys (id, workspace_id, name, hash,"
-	    " pepper_version, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    " pepper_version, created_at, tail, service_account_id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	/* an archived workspace's keys read as revoked */
 	[STMT_KEY_BY_ID] =
-	    "SELECT workspace_id, hash, pepper_version, revoked_at,"
-	    " last_used_at FROM api_keys WHERE id = ?1",
+	    "SELECT k.workspace_id, k.hash, k.pepper_version,"
+	    " coalesce(k.revoked_at, w.archived_at), k.last_used_at"
+	    " FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id"
+	    " WHERE k.id = ?1",
 	[STMT_KEY_TOUCH] =
 	    "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1"
 	    " AND (last_used_at IS NULL OR last_used_at < ?3)",
@@ -41,6 +45,144 @@ const char *const sql_text[STMT__MAX] = {
 	    "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1"
 	    " AND revoked_at IS NULL",
 
+	/*
+	 * The Admin API.  Admin keys read as STMT_KEY_BY_ID does (no
+	 * workspace; an expired key reads as revoked).  Lists are keyset
+	 * pages: ?after is the rowid/seq of the cursor object, looked up
+	 * within the same workspace first.
+	 */
+	[STMT_ADMIN_KEY_BY_ID] =
+	    "SELECT '', hash, pepper_version, CASE"
+	    " WHEN revoked_at IS NOT NULL THEN revoked_at"
+	    " WHEN expires_at IS NOT NULL AND expires_at <="
+	    " CAST(strftime('%s', 'now') AS INTEGER) THEN expires_at END,"
+	    " last_used_at FROM admin_keys WHERE id = ?1",
+	[STMT_ADMIN_KEY_TOUCH] =
+	    "UPDATE admin_keys SET last_used_at = ?2 WHERE id = ?1"
+	    " AND (last_used_at IS NULL OR last_used_at < ?3)",
+#define PROJ_COLS	"id, name, created_at, archived_at"
+	[STMT_PROJ_GET] =
+	    "SELECT " PROJ_COLS " FROM workspaces WHERE id = ?1",
+	[STMT_PROJ_ROWID] =
+	    "SELECT rowid FROM workspaces WHERE id = ?1",
+	[STMT_PROJ_LIST] =
+	    "SELECT " PROJ_COLS " FROM workspaces WHERE rowid > ?1"
+	    " AND (?2 OR archived_at IS NULL) ORDER BY rowid LIMIT ?3",
+	[STMT_PROJ_RENAME] =
+	    "UPDATE workspaces SET name = ?2 WHERE id = ?1",
+	[STMT_PROJ_ARCHIVE] =
+	    "UPDATE workspaces SET archived_at = ?2 WHERE id = ?1"
+	    " AND archived_at IS NULL",
+#undef PROJ_COLS
+	[STMT_SA_INSERT] =
+	    "INSERT INTO service_accounts (id, workspace_id, name, created_at)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[STMT_SA_GET] =
+	    "SELECT id, name, created_at FROM service_accounts"
+	    " WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
+	[STMT_SA_SEQ] =
+	    "SELECT seq FROM service_accounts"
+	    " WHERE id = ?1 AND workspace_id = ?2",
+	[STMT_SA_LIST] =
+	    "SELECT id, name, created_at FROM service_accounts"
+	    " WHERE workspace_id = ?1 AND deleted_at IS NULL AND seq > ?2"
+	    " ORDER BY seq LIMIT ?3",
+	[STMT_SA_DELETE] =
+	    "UPDATE service_accounts SET deleted_at = ?3"
+	    " WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
+	[STMT_SA_REVOKE_KEYS] =
+	    "UPDATE api_keys SET revoked_at = ?2"
+	    " WHERE service_account_id = ?1 AND revoked_at IS NULL",
+#define PKEY_COLS							\
+	    "k.id, k.name, k.tail, k.created_at, k.last_used_at, s.id,"	\
+	    " s.name, s.created_at"
+	[STMT_PKEY_GET] =
+	    "SELECT " PKEY_COLS " FROM api_keys k"
+	    " LEFT JOIN service_accounts s ON s.id = k.service_account_id"
+	    " WHERE k.id = ?1 AND k.workspace_id = ?2"
+	    " AND k.revoked_at IS NULL",
+	[STMT_PKEY_SEQ] =
+	    "SELECT rowid FROM api_keys WHERE id = ?1 AND workspace_id = ?2",
+	[STMT_PKEY_LIST] =
+	    "SELECT " PKEY_COLS " FROM api_keys k"
+	    " LEFT JOIN service_accounts s ON s.id = k.service_account_id"
+	    " WHERE k.workspace_id = ?1 AND k.revoked_at IS NULL"
+	    " AND k.rowid > ?2 ORDER BY k.rowid LIMIT ?3",
+	[STMT_PKEY_REVOKE] =
+	    "UPDATE api_keys SET revoked_at = ?3"
+	    " WHERE id = ?1 AND workspace_id = ?2 AND revoked_at IS NULL",
+	[STMT_PKEY_WS] =
+	    "SELECT workspace_id FROM api_keys WHERE id = ?1",
+#undef PKEY_COLS
+#define AKEY_COLS							\
+	    "id, name, tail, created_at, expires_at, last_used_at, created_by"
+	[STMT_AKEY_INSERT] =
+	    "INSERT INTO admin_keys (id, name, hash, pepper_version, tail,"
+	    " created_at, expires_at, created_by)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[STMT_AKEY_GET] =
+	    "SELECT " AKEY_COLS " FROM admin_keys"
+	    " WHERE id = ?1 AND revoked_at IS NULL",
+	[STMT_AKEY_SEQ] =
+	    "SELECT seq FROM admin_keys WHERE id = ?1",
+	[STMT_AKEY_LIST] =
+	    "SELECT " AKEY_COLS " FROM admin_keys"
+	    " WHERE revoked_at IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2",
+	[STMT_AKEY_REVOKE] =
+	    "UPDATE admin_keys SET revoked_at = ?2"
+	    " WHERE id = ?1 AND revoked_at IS NULL",
+#undef AKEY_COLS
+	[STMT_AUDIT_INSERT] =
+	    "INSERT INTO audit_log (id, type, effective_at, project_id,"
+	    " actor_type, actor_id, actor_ip, resource_id, data)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[STMT_AUDIT_SEQ] =
+	    "SELECT seq FROM audit_log WHERE id = ?1",
+	/*
+	 * Between the cursors ?1 (after: older than) and ?2 (before: newer
+	 * than), effective_at in (?3, ?4); each list filter is a JSON array
+	 * of strings, or NULL for none.  Newest first; the _ASC form, for a
+	 * page just newer than "before", is read oldest first and handed
+	 * out newest first (admin_audit.c).
+	 */
+#define AUDIT_LIST(order)						\
+	    "SELECT a.id, a.type, a.effective_at, a.project_id, a.actor_type,"\
+	    " a.actor_id, a.actor_ip, a.resource_id, a.data, w.name"	\
+	    " FROM audit_log a LEFT JOIN workspaces w ON w.id = a.project_id"\
+	    " WHERE a.seq < ?1 AND a.seq > ?2"				\
+	    " AND a.effective_at > ?3 AND a.effective_at < ?4"		\
+	    " AND (?5 IS NULL OR a.project_id IN"			\
+	    "  (SELECT value FROM json_each(?5)))"			\
+	    " AND (?6 IS NULL OR a.type IN (SELECT value FROM json_each(?6)))"\
+	    " AND (?7 IS NULL OR a.actor_id IN"				\
+	    "  (SELECT value FROM json_each(?7)))"			\
+	    " AND (?8 IS NULL OR a.resource_id IN"			\
+	    "  (SELECT value FROM json_each(?8)))"			\
+	    " ORDER BY a.seq " order " LIMIT ?9"
+	[STMT_AUDIT_LIST] = AUDIT_LIST("DESC"),
+	[STMT_AUDIT_LIST_ASC] = AUDIT_LIST("ASC"),
+#undef AUDIT_LIST
+	/*
+	 * Usage and costs from the aggregates (schema 9): buckets of width
+	 * ?1 from ?3 to ?4, of kind ?2 (NULL: every kind); ?5..?8 group
+	 * by workspace, key, model, batch (a column not grouped reads
+	 * NULL); ?9..?11 JSON arrays of workspaces, keys, models to keep
+	 * (NULL: all); ?12 batch or not (NULL: both).
+	 */
+	[STMT_USAGE_AGG] =
+	    "SELECT start, CASE WHEN ?5 THEN workspace_id END,"
+	    " CASE WHEN ?6 THEN key_id END, CASE WHEN ?7 THEN model END,"
+	    " CASE WHEN ?8 THEN batch END, sum(requests), sum(input),"
+	    " sum(cached), sum(output), sum(cost_pusd), sum(errors)"
+	    " FROM usage_agg WHERE width = ?1 AND start >= ?3 AND start < ?4"
+	    " AND (?2 IS NULL OR kind = ?2)"
+	    " AND (?9 IS NULL OR workspace_id IN"
+	    "  (SELECT value FROM json_each(?9)))"
+	    " AND (?10 IS NULL OR key_id IN (SELECT value FROM json_each(?10)))"
+	    " AND (?11 IS NULL OR model IN (SELECT value FROM json_each(?11)))"
+	    " AND (?12 IS NULL OR batch = ?12)"
+	    " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
+
 	[STMT_USAGE_INSERT] =
 	    "INSERT INTO usage (request_id, created_at, workspace_id, key_id,"
 	    " endpoint, model, upstream, prompt_tokens, completion_tokens,"
@@ -48,18 +190,32 @@ const char *const sql_text[STMT__MAX] = {
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 	    " ?14)",
 
-	/* usage reports: ?1 workspace name or NULL, ?2 since (unix s) */
-#define USAGE_REPORT(group)						\
-	    "SELECT w.name, " group ", count(*), sum(u.prompt_tokens),"	\
-	    " sum(u.completion_tokens), sum(u.cached_tokens),"		\
-	    " sum(u.cost_pusd), sum(u.status >= 400)"			\
-	    " FROM usage u JOIN workspaces w ON w.id = u.workspace_id"	\
-	    " WHERE (?1 IS NULL OR w.name = ?1) AND u.created_at >= ?2"	\
+	/*
+	 * usage reports: ?1 workspace name or NULL, ?2 since (unix s).
+	 * They read the aggregates (schema 9) of width ?3 from ?4 on, ?4
+	 * being since rounded up to a bucket, and the ledger rows of the
+	 * less than a bucket between since and ?4 (none when since is on
+	 * a bucket: that constant term skips the scan).
+	 */
+#define USAGE_REPORT(gagg, graw)					\
+	    "SELECT w.name, x.grp, sum(x.n), sum(x.p), sum(x.c), sum(x.ca),"\
+	    " sum(x.cost), sum(x.err) FROM ("				\
+	    " SELECT workspace_id AS ws, " gagg " AS grp, requests AS n,"	\
+	    "  input AS p, output AS c, cached AS ca, cost_pusd AS cost,"	\
+	    "  errors AS err FROM usage_agg WHERE width = ?3 AND start >= ?4"\
+	    " UNION ALL"						\
+	    " SELECT workspace_id, " graw ", 1, prompt_tokens,"		\
+	    "  completion_tokens, cached_tokens, cost_pusd, status >= 400"	\
+	    "  FROM usage WHERE ?2 < ?4 AND created_at >= ?2"		\
+	    "  AND created_at < ?4) x"					\
+	    " JOIN workspaces w ON w.id = x.ws"				\
+	    " WHERE ?1 IS NULL OR w.name = ?1"				\
 	    " GROUP BY 1, 2 ORDER BY 1, 2"
-	[STMT_USAGE_BY_WORKSPACE] = USAGE_REPORT("NULL"),
-	[STMT_USAGE_BY_MODEL] = USAGE_REPORT("u.model"),
-	[STMT_USAGE_BY_KEY] = USAGE_REPORT("u.key_id"),
-	[STMT_USAGE_BY_DAY] = USAGE_REPORT("date(u.created_at, 'unixepoch')"),
+	[STMT_USAGE_BY_WORKSPACE] = USAGE_REPORT("NULL", "NULL"),
+	[STMT_USAGE_BY_MODEL] = USAGE_REPORT("nullif(model, '')", "model"),
+	[STMT_USAGE_BY_KEY] = USAGE_REPORT("nullif(key_id, '')", "key_id"),
+	[STMT_USAGE_BY_DAY] = USAGE_REPORT("date(start, 'unixepoch')",
+	    "date(created_at, 'unixepoch')"),
 #undef USAGE_REPORT
 
 	[STMT_LEDGER_OFFSET] =
@@ -69,6 +225,8 @@ const char *const sql_text[STMT__MAX] = {
 	    " ON CONFLICT (name) DO UPDATE SET imported = excluded.imported",
 	[STMT_LEDGER_DROP] =
 	    "DELETE FROM ledger_files WHERE name = ?1",
+	[STMT_LEDGER_DONE] =
+	    "SELECT name FROM ledger_files WHERE imported = ?1",
 
 	/* batches: what the API shows (BATCH_COLS) */
 #define BATCH_COLS							\

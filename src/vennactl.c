@@ -4,8 +4,12 @@
  * vennactl can run beside a live pool (SQLite WAL: its reads never
  * block the workers, its writes are short transactions).
  *
- * What a key looks like is printed once, by "key create", alone on one
- * line of stdout, so scripts can capture it; everything else goes to
+ * Workspaces, keys and admin keys change through admin_*.c, the code
+ * the Admin API runs: each change is audited with the Unix user who
+ * ran vennactl as its actor.
+ *
+ * What a key looks like is printed once, by "key create" and
+ * "admin-key create", alone on one line of stdout, so scripts can capture it; everything else goes to
  * stderr or is a listing that never includes a secret.  Secrets are
  * wiped with sodium_memzero() once used: the new key, the pepper, and a
  * whole key given to "key revoke" on the command line (also out of
@@ -28,6 +32,8 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "admin.h"
+#include "admin_query.h"
 #include "apikey.h"
 #include "auth.h"
 #include "cfg.h"
@@ -57,6 +63,12 @@ static int	cmd_ws_list(struct ctl *);
 static int	cmd_key_create(struct ctl *);
 static int	cmd_key_list(struct ctl *);
 static int	cmd_key_revoke(struct ctl *);
+static int	cmd_ws_rename(struct ctl *);
+static int	cmd_ws_archive(struct ctl *);
+static int	cmd_akey_create(struct ctl *);
+static int	cmd_akey_list(struct ctl *);
+static int	cmd_akey_delete(struct ctl *);
+static int	cmd_audit(struct ctl *);
 static int	cmd_usage(struct ctl *);
 static int	cmd_db_check(struct ctl *);
 
@@ -64,10 +76,19 @@ static const struct command commands[] = {
 	{ "init", NULL, cmd_init, "init" },
 	{ "workspace", "create", cmd_ws_create, "workspace create NAME" },
 	{ "workspace", "list", cmd_ws_list, "workspace list" },
+	{ "workspace", "rename", cmd_ws_rename,
+	    "workspace rename WORKSPACE NEWNAME" },
+	{ "workspace", "archive", cmd_ws_archive,
+	    "workspace archive WORKSPACE" },
 	{ "key", "create", cmd_key_create,
 	    "key create WORKSPACE [--name LABEL]" },
 	{ "key", "list", cmd_key_list, "key list [--workspace NAME]" },
 	{ "key", "revoke", cmd_key_revoke, "key revoke ID" },
+	{ "admin-key", "create", cmd_akey_create,
+	    "admin-key create [--name LABEL]" },
+	{ "admin-key", "list", cmd_akey_list, "admin-key list" },
+	{ "admin-key", "delete", cmd_akey_delete, "admin-key delete ID" },
+	{ "audit", NULL, cmd_audit, "audit [--limit N]" },
 	{ "usage", NULL, cmd_usage,
 	    "usage [--workspace NAME] [--since DATE] [--by model|key|day] "
 	    "[--format table|json|csv]" },
@@ -293,6 +314,96 @@ cmd_init(struct ctl *c)
 	return 0;
 }
 
+/* An env acting as the Unix user running vennactl. */
+static void
+env_init(struct ctl *c, struct db *db, const unsigned char *pepper,
+    struct admin_env *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->db = db;
+	env->pepper = pepper;
+	env->database = c->cfg->database;
+	admin_actor_unix(&env->actor);
+}
+
+static enum vn_err
+ws_create(struct ctl *c, struct db *db, const char *name,
+    char id[WS_ID_LEN + 1])
+{
+	struct admin_env	 env;
+	struct admin_project	 p;
+	enum vn_err		 rc;
+
+	env_init(c, db, NULL, &env);
+	if ((rc = admin_project_create(&env, name, &p)) == VN_OK)
+		memcpy(id, p.id, WS_ID_LEN + 1);
+	return rc;
+}
+
+/* A workspace by name or id; exits 1 when there is none. */
+static void
+find_ws(struct db *db, const char *s, struct admin_project *p)
+{
+	enum vn_err	 rc;
+
+	if ((rc = admin_project_find(db, s, p)) == VN_ENOTFOUND)
+		errx(1, "no workspace named %s (see \"vennactl workspace "
+		    "list\")", s);
+	if (rc != VN_OK)
+		errx(1, "cannot look workspace %s up", s);
+}
+
+static int
+cmd_ws_rename(struct ctl *c)
+{
+	struct admin_env	 env;
+	struct admin_project	 p;
+	struct db		*db;
+	char			*arg[2];
+	enum vn_err		 rc;
+
+	if (positional(c, arg, 2) != 2)
+		usage();
+	if (!workspace_name_ok(arg[1]))
+		errx(2, "workspace names are 1 to %d letters, digits, '.', "
+		    "'_' or '-'", WS_NAME_MAX);
+	db = open_db(c);
+	find_ws(db, arg[0], &p);
+	env_init(c, db, NULL, &env);
+	rc = admin_project_rename(&env, p.id, arg[1], &p);
+	db_close(db);
+	if (rc == VN_ECONFLICT)
+		errx(1, "workspace %s already exists", arg[1]);
+	if (rc != VN_OK)
+		errx(1, "cannot rename workspace %s", arg[0]);
+	fprintf(stderr, "vennactl: workspace %s renamed %s\n", p.id, arg[1]);
+	return 0;
+}
+
+/* Archive: its keys stop at once on every worker, its objects stay. */
+static int
+cmd_ws_archive(struct ctl *c)
+{
+	struct admin_env	 env;
+	struct admin_project	 p;
+	struct db		*db;
+	char			*arg[1];
+	enum vn_err		 rc;
+
+	if (positional(c, arg, 1) != 1)
+		usage();
+	db = open_db(c);
+	find_ws(db, arg[0], &p);
+	env_init(c, db, NULL, &env);
+	rc = admin_project_archive(&env, p.id, &p);
+	db_close(db);
+	if (rc != VN_OK)
+		errx(1, "cannot archive workspace %s", arg[0]);
+	fprintf(stderr, "vennactl: workspace %s archived; its keys no "
+	    "longer work\n", p.id);
+	return 0;
+}
+
 static int
 cmd_ws_create(struct ctl *c)
 {
@@ -307,7 +418,7 @@ cmd_ws_create(struct ctl *c)
 		errx(2, "workspace names are 1 to %d letters, digits, '.', "
 		    "'_' or '-'", WS_NAME_MAX);
 	db = open_db(c);
-	rc = workspace_create(db, name[0], id);
+	rc = ws_create(c, db, name[0], id);
 	db_close(db);
 	if (rc == VN_ECONFLICT)
 		errx(1, "workspace %s already exists", name[0]);
@@ -337,20 +448,23 @@ cmd_ws_list(struct ctl *c)
 {
 	struct db	*db;
 	sqlite3_stmt	*st;
-	char		 created[32], id[VN_MAX_ID + 1], name[256];
+	char		 created[32], archived[32], id[VN_MAX_ID + 1];
+	char		 name[256];
 
 	if (c->argc != 0)
 		usage();
 	db = open_db(c);
 	if ((st = db_stmt(db, STMT_WS_LIST)) == NULL)
 		errx(1, "database error");
-	printf("%-20s %-24s %-20s %s\n", "ID", "NAME", "CREATED", "KEYS");
+	printf("%-20s %-24s %-20s %-5s %s\n", "ID", "NAME", "CREATED", "KEYS",
+	    "ARCHIVED");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		fmt_time(st, 2, created, sizeof(created));
+		fmt_time(st, 4, archived, sizeof(archived));
 		db_col_copy(st, 0, id, sizeof(id));
 		db_col_copy(st, 1, name, sizeof(name));
-		printf("%-20s %-24s %-20s %d\n", id, name, created,
-		    sqlite3_column_int(st, 3));
+		printf("%-20s %-24s %-20s %-5d %s\n", id, name, created,
+		    sqlite3_column_int(st, 3), archived);
 	}
 	sqlite3_reset(st);
 	db_close(db);
@@ -361,12 +475,17 @@ static int
 cmd_key_create(struct ctl *c)
 {
 	static const char *const allowed[] = { "--name", NULL };
-	unsigned char	 pepper[PEPPER_LEN];
-	struct db	*db;
-	char		*ws[1];
-	const char	*label;
-	char		 key[APIKEY_LEN + 1], id[APIKEY_ID_LEN + 1];
-	enum vn_err	 rc;
+	unsigned char		 pepper[PEPPER_LEN];
+	struct admin_env	 env;
+	struct admin_project	 p;
+	struct admin_key	 k;
+	struct db		*db;
+	char			*ws[1];
+	const char		*label;
+	char			 key[APIKEY_MAX_LEN + 1];
+	char			 id[APIKEY_ID_LEN + 1];
+	enum vn_err		 rc;
+	int			 saved;
 
 	check_flags(c, allowed);
 	if (positional(c, ws, 1) != 1)
@@ -374,23 +493,36 @@ cmd_key_create(struct ctl *c)
 	if ((label = flag(c, "--name")) != NULL && strlen(label) > 200)
 		errx(2, "--name: at most 200 characters");
 	db = open_db(c);
-	need_workspace(db, ws[0]);
+	find_ws(db, ws[0], &p);
 	load_pepper(c, pepper);
-	rc = workspace_key_create(db, pepper, ws[0], label, key, id);
+	env_init(c, db, pepper, &env);
+	rc = admin_pkey_create(&env, p.id, label, &k, key);
 	db_close(db);
 	sodium_memzero(pepper, sizeof(pepper));
 	if (rc == VN_ENOTFOUND)		/* deleted meanwhile */
 		errx(1, "no workspace named %s", ws[0]);
+	if (rc == VN_ECONFLICT)
+		errx(1, "workspace %s is archived: it takes no new keys",
+		    ws[0]);
 	if (rc != VN_OK)
 		errx(1, "cannot create a key");
+	memcpy(id, k.id, sizeof(id));
 	fprintf(stderr, "vennactl: key %s for workspace %s; it is shown "
 	    "only this once\n", id, ws[0]);
 	rc = print_secret(key) == 0 ? VN_OK : VN_ESYS;
+	saved = errno;
 	sodium_memzero(key, sizeof(key));
+	if (rc == VN_OK)
+		return 0;
+	/* Shown to no one: revoked, so no usable key is left behind. */
+	db = open_db(c);
+	env_init(c, db, NULL, &env);
+	rc = admin_pkey_delete(&env, NULL, id);
+	db_close(db);
 	if (rc != VN_OK)
 		errx(1, "cannot print the key (%s); revoke it with \"vennactl "
-		    "key revoke %s\"", strerror(errno), id);
-	return 0;
+		    "key revoke %s\"", strerror(saved), id);
+	errx(1, "cannot print the key (%s); it is revoked", strerror(saved));
 }
 
 static int
@@ -437,9 +569,10 @@ cmd_key_list(struct ctl *c)
 static int
 cmd_key_revoke(struct ctl *c)
 {
+	struct admin_env env;
 	struct db	*db;
 	char		*arg[1];
-	char		 id[APIKEY_ID_LEN + 1], e[VN_ERRMSG];
+	char		 id[APIKEY_ID_LEN + 1];
 	enum vn_err	 rc;
 	size_t		 len;
 	int		 whole;
@@ -455,23 +588,211 @@ cmd_key_revoke(struct ctl *c)
 	if (!whole && len != APIKEY_ID_LEN)
 		errx(2, "expected a key id (%d characters) or a whole key",
 		    APIKEY_ID_LEN);
+	/*
+	 * admin_pkey_delete() commits, then tells every worker, whose next
+	 * request re-reads the key.  Should telling fail, the revocation
+	 * stands and their caches expire within half a second.
+	 */
 	db = open_db(c);
-	rc = workspace_key_revoke(db, id);
+	env_init(c, db, NULL, &env);
+	rc = admin_pkey_delete(&env, NULL, id);
 	db_close(db);
 	if (rc == VN_ENOTFOUND)
 		errx(1, "no active key %s", id);
 	if (rc != VN_OK)
 		errx(1, "cannot revoke key %s", id);
-	/*
-	 * Committed: now tell every worker, whose next request re-reads the
-	 * key.  Should that fail, the revocation stands and their caches
-	 * expire within half a second.
-	 */
-	if (auth_keygen_bump(c->cfg->database, e, sizeof(e)) != VN_OK)
-		warnx("key %s revoked, but the workers could not be told "
-		    "(%s): they refuse it within half a second", id, e);
-	else
-		fprintf(stderr, "vennactl: key %s revoked\n", id);
+	fprintf(stderr, "vennactl: key %s revoked\n", id);
+	return 0;
+}
+
+/*
+ * An admin key for the Admin API.  The first one has to come from
+ * here: the API only mints keys for those who hold one.
+ */
+static int
+cmd_akey_create(struct ctl *c)
+{
+	static const char *const allowed[] = { "--name", NULL };
+	unsigned char		 pepper[PEPPER_LEN];
+	struct admin_env	 env;
+	struct admin_key	 k;
+	struct db		*db;
+	char			*none[1];
+	const char		*label;
+	char			 key[APIKEY_MAX_LEN + 1];
+	enum vn_err		 rc;
+	int			 saved;
+
+	check_flags(c, allowed);
+	if (positional(c, none, 0) != 0)
+		usage();
+	if ((label = flag(c, "--name")) != NULL &&
+	    !admin_text_ok(label, ADMIN_NAME_MAX))
+		errx(2, "--name: 1 to %d bytes of UTF-8, no control "
+		    "characters", ADMIN_NAME_MAX);
+	db = open_db(c);
+	load_pepper(c, pepper);
+	env_init(c, db, pepper, &env);
+	rc = admin_akey_create(&env, label, 0, &k, key);
+	db_close(db);
+	sodium_memzero(pepper, sizeof(pepper));
+	if (rc != VN_OK)
+		errx(1, "cannot create an admin key");
+	fprintf(stderr, "vennactl: admin key %s; it is shown only this "
+	    "once\n", k.id);
+	rc = print_secret(key) == 0 ? VN_OK : VN_ESYS;
+	saved = errno;
+	sodium_memzero(key, sizeof(key));
+	if (rc == VN_OK)
+		return 0;
+	/* Shown to no one: deleted, so no usable key is left behind. */
+	db = open_db(c);
+	env_init(c, db, NULL, &env);
+	rc = admin_akey_delete(&env, k.id);
+	db_close(db);
+	if (rc != VN_OK)
+		errx(1, "cannot print the key (%s); delete it with \"vennactl "
+		    "admin-key delete %s\"", strerror(saved), k.id);
+	errx(1, "cannot print the key (%s); it is deleted", strerror(saved));
+}
+
+static void
+print_time(int64_t t, char *out, size_t outsz)
+{
+	time_t		 tt = (time_t)t;
+	struct tm	 tm;
+
+	if (t == 0) {
+		snprintf(out, outsz, "-");
+		return;
+	}
+	gmtime_r(&tt, &tm);
+	strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Print an admin key; arg keeps the last one printed. */
+static int
+akey_print(void *arg, const void *obj)
+{
+	const struct admin_key	*k = obj;
+	char			 created[32], used[32];
+
+	print_time(k->created_at, created, sizeof(created));
+	print_time(k->last_used_at, used, sizeof(used));
+	printf("%-14s %-20s %-20s %-20s %s\n", k->id,
+	    k->name[0] != '\0' ? k->name : "-", created, used, k->owner);
+	memcpy(arg, k, sizeof(*k));
+	return 0;
+}
+
+static int
+cmd_akey_list(struct ctl *c)
+{
+	struct admin_page	 pg;
+	struct admin_key	 last;
+	struct db		*db;
+	char			 after[APIKEY_ID_LEN + 1];
+	int			 more = 1;
+
+	if (c->argc != 0)
+		usage();
+	db = open_db(c);
+	printf("%-14s %-20s %-20s %-20s %s\n", "ID", "LABEL", "CREATED",
+	    "LAST USED", "CREATED BY");
+	pg.limit = 100;
+	pg.after = NULL;
+	while (more) {
+		if (admin_akey_list(db, &pg, akey_print, &last, &more) !=
+		    VN_OK)
+			errx(1, "cannot list admin keys");
+		if (!more)
+			break;
+		memcpy(after, last.id, sizeof(after));
+		pg.after = after;
+	}
+	db_close(db);
+	return 0;
+}
+
+static int
+cmd_akey_delete(struct ctl *c)
+{
+	struct admin_env	 env;
+	struct db		*db;
+	char			*arg[1];
+	char			 id[APIKEY_ID_LEN + 1];
+	enum apikey_kind	 kind;
+	size_t			 len;
+	enum vn_err		 rc;
+	int			 whole;
+
+	if (positional(c, arg, 1) != 1)
+		usage();
+	len = strlen(arg[0]);
+	whole = apikey_parse_any(arg[0], len, &kind, id) &&
+	    kind == APIKEY_ADMIN;
+	if (!whole && len == APIKEY_ID_LEN)
+		memcpy(id, arg[0], sizeof(id));
+	/* A whole key, or a mistyped one, is a secret: off argv now. */
+	sodium_memzero(arg[0], len);
+	if (!whole && len != APIKEY_ID_LEN)
+		errx(2, "expected an admin key id (%d characters) or a whole "
+		    "admin key", APIKEY_ID_LEN);
+	db = open_db(c);
+	env_init(c, db, NULL, &env);
+	rc = admin_akey_delete(&env, id);
+	db_close(db);
+	if (rc == VN_ENOTFOUND)
+		errx(1, "no active admin key %s", id);
+	if (rc != VN_OK)
+		errx(1, "cannot delete admin key %s", id);
+	fprintf(stderr, "vennactl: admin key %s deleted\n", id);
+	return 0;
+}
+
+static int
+audit_print(void *arg, const void *obj)
+{
+	const struct admin_audit	*a = obj;
+	char				 t[32];
+
+	print_time(a->effective_at, t, sizeof(t));
+	printf("%s\t%s\t%s\t%s:%s\t%s\t%s\n", t, a->id, a->type,
+	    a->actor_type, a->actor_id,
+	    a->project_id[0] != '\0' ? a->project_id : "-",
+	    a->resource_id[0] != '\0' ? a->resource_id : "-");
+	return 0;
+}
+
+/* The audit log, newest first, one tab-separated event a line. */
+static int
+cmd_audit(struct ctl *c)
+{
+	static const char *const allowed[] = { "--limit", NULL };
+	struct admin_audit_filter f;
+	struct db		*db;
+	char			*none[1], *end;
+	const char		*lim;
+	int			 more;
+
+	check_flags(c, allowed);
+	if (positional(c, none, 0) != 0)
+		usage();
+	memset(&f, 0, sizeof(f));
+	f.limit = 20;
+	if ((lim = flag(c, "--limit")) != NULL) {
+		f.limit = strtol(lim, &end, 10);
+		if (*lim == '\0' || *end != '\0' || f.limit < 1 ||
+		    f.limit > 100000)
+			errx(2, "--limit: expected 1 to 100000");
+	}
+	f.gt = -1;
+	f.lt = INT64_MAX;
+	db = open_db(c);
+	printf("TIME\tID\tTYPE\tACTOR\tPROJECT\tRESOURCE\n");
+	if (admin_audit_list(db, &f, audit_print, NULL, &more) != VN_OK)
+		errx(1, "cannot read the audit log");
+	db_close(db);
 	return 0;
 }
 

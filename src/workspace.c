@@ -72,24 +72,21 @@ workspace_find(struct db *db, const char *name, char id[WS_ID_LEN + 1])
 }
 
 /*
- * Mint a key for the named workspace.  On success key holds the only
- * copy of the secret there will ever be; the caller shows it and wipes
- * it.  VN_ENOTFOUND if the workspace does not exist.
+ * Mint a key for the workspace ws (an id), owned by the service account
+ * sa (NULL: none), within the caller's transaction.  The key's last
+ * characters are kept for listings (apikey_redact).  On success key
+ * holds the only copy of the secret there will ever be; the caller
+ * shows it and wipes it.
  */
 enum vn_err
-workspace_key_create(struct db *db, const unsigned char *pepper,
-    const char *ws_name, const char *label, char key[APIKEY_LEN + 1],
-    char id[APIKEY_ID_LEN + 1])
+workspace_key_insert(struct db *db, const unsigned char *pepper,
+    const char *ws, const char *sa, const char *label,
+    char key[APIKEY_LEN + 1], char id[APIKEY_ID_LEN + 1])
 {
 	unsigned char	 hash[APIKEY_HASH_LEN];
-	char		 ws[WS_ID_LEN + 1];
 	sqlite3_stmt	*st;
 	enum vn_err	 rc;
 
-	if ((rc = db_begin(db)) != VN_OK)
-		return rc;
-	if ((rc = workspace_find(db, ws_name, ws)) != VN_OK)
-		goto out;
 	apikey_generate(key, id);
 	apikey_hash(key, APIKEY_LEN, pepper, hash);
 	if ((st = db_stmt(db, STMT_KEY_INSERT)) == NULL) {
@@ -103,16 +100,41 @@ workspace_key_create(struct db *db, const unsigned char *pepper,
 	sqlite3_bind_blob(st, 4, hash, sizeof(hash), SQLITE_STATIC);
 	sqlite3_bind_int(st, 5, PEPPER_VERSION);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(st, 7, key + APIKEY_LEN - APIKEY_TAIL_LEN, -1,
+	    SQLITE_STATIC);
+	if (sa != NULL)
+		sqlite3_bind_text(st, 8, sa, -1, SQLITE_STATIC);
 	rc = db_rc(db, sqlite3_step(st), "key insert");
 	sqlite3_reset(st);
+out:
+	if (rc != VN_OK)
+		sodium_memzero(key, APIKEY_LEN + 1);
+	sodium_memzero(hash, sizeof(hash));
+	return rc;
+}
+
+/*
+ * Mint a key for the named workspace, in a transaction of its own.
+ * VN_ENOTFOUND if the workspace does not exist.
+ */
+enum vn_err
+workspace_key_create(struct db *db, const unsigned char *pepper,
+    const char *ws_name, const char *label, char key[APIKEY_LEN + 1],
+    char id[APIKEY_ID_LEN + 1])
+{
+	char		 ws[WS_ID_LEN + 1];
+	enum vn_err	 rc;
+
+	if ((rc = db_begin(db)) != VN_OK)
+		return rc;
+	if ((rc = workspace_find(db, ws_name, ws)) == VN_OK)
+		rc = workspace_key_insert(db, pepper, ws, NULL, label, key, id);
 	if (rc == VN_OK)
 		rc = db_commit(db);
-out:
 	if (rc != VN_OK) {
 		db_rollback(db);
 		sodium_memzero(key, APIKEY_LEN + 1);
 	}
-	sodium_memzero(hash, sizeof(hash));
 	return rc;
 }
 

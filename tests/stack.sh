@@ -528,6 +528,20 @@ console.log([o.status, o.content, o.done,
 # and 404s, query strings, a chat completion, a stream that arrives as
 # it is made, bodies over the server's usual limits, chunked bodies, and
 # Venna's own 413.
+# The web server samples pass /v1/organization (the Admin API) from
+# this host's address only: another loopback address gets the server's
+# own 403, as an envelope, while 127.0.0.1 reaches Venna (whose
+# admin_api is off here: its 404).
+check_admin_addresses() {
+	http GET "$BASE_URL/organization/projects" -H "$AUTH_A" \
+	    --interface 127.0.0.2
+	is "$HTTP_STATUS" 403 "/v1/organization from 127.0.0.2: the sample's 403"
+	check "  as an envelope" is_envelope forbidden
+	http GET "$BASE_URL/organization/projects" -H "$AUTH_A"
+	is "$HTTP_STATUS" 404 "  from 127.0.0.1 it reaches Venna (admin_api off)"
+	check "  Venna's unknown_url" is_envelope unknown_url
+}
+
 check_web_server() {
 	local name=$1 big
 	http GET "$BASE_URL/models" -H "$AUTH_A"
@@ -544,6 +558,7 @@ check_web_server() {
 	http GET "$BASE_URL/no/such/thing" -H "$AUTH_A"
 	is "$HTTP_STATUS" 404 "an unknown path under /v1: Venna's 404"
 	check "  unknown_url" is_envelope unknown_url
+	check_admin_addresses
 	http GET "$BASE_URL/models?x=1&y=%2F" -H "$AUTH_A"
 	is "$HTTP_STATUS" 200 "a query string passes through"
 

@@ -35,6 +35,7 @@ echo "# a host with FcgidOutputBufferSize 0 and FcgidMaxRequestLen raised"
 http GET "$BASE_URL/models" -H "$AUTH_A"
 is "$HTTP_STATUS" 200 "GET /venna/v1/models with a key: the rewrite passes Authorization"
 check "  lists venna-1" grep -q '"id":"venna-1"' <<<"$HTTP_BODY"
+check_admin_addresses
 http GET "$BASE_URL/models"
 is "$HTTP_STATUS" 401 "no key: 401"
 check "  Venna's envelope" is_envelope

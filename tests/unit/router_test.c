@@ -29,6 +29,17 @@ static const struct {
 	{ "GET", "/", ROUTE_NOPATH, NULL },
 	{ "GET", "/v1/models/x/y", ROUTE_NOPATH, NULL },
 	{ "GET", "/v2/models", ROUTE_NOPATH, NULL },
+	{ "GET", "/v1/organization/projects", ROUTE_FOUND, NULL },
+	{ "POST", "/v1/organization/projects/ws_1/archive", ROUTE_FOUND, NULL },
+	{ "DELETE", "/v1/organization/projects/ws_1/api_keys/k", ROUTE_FOUND,
+	    NULL },
+	{ "GET", "/v1/organization/usage/completions", ROUTE_FOUND, NULL },
+	{ "GET", "/v1/organization/users", ROUTE_UNIMPL, NULL },
+	{ "GET", "/v1/organization/projects/ws_1/rate_limits", ROUTE_UNIMPL,
+	    NULL },
+	{ "PUT", "/v1/organization/admin_api_keys", ROUTE_NOMETHOD,
+	    "POST, GET" },
+	{ "GET", "/v1/organization/nonsense", ROUTE_NOPATH, NULL },
 };
 
 int
@@ -53,6 +64,12 @@ main(void)
 	    "a parameter is captured raw, one segment");
 	ok(url_pct_decode(m.param[0], m.paramlen[0], out, sizeof(out)) &&
 	    strcmp(out, "a/b") == 0, "and decoded on its own");
+
+	ok(router_is_admin("/v1/organization") &&
+	    router_is_admin("/v1/organization/projects"), "admin paths");
+	ok(!router_is_admin("/v1/organizations") &&
+	    !router_is_admin("/v1/models") && !router_is_admin("/v1/org"),
+	    "and not admin paths");
 
 	ok(url_path_ok("/v1/models", 10), "plain path");
 	ok(!url_path_ok("/v1//models", 11), "empty segment");
