@@ -5,14 +5,13 @@
 # needed"; ext4 and XFS happen to keep a new file's name with its first
 # fsync, other file systems need not).  Each cut undoes every name added
 # since its directory's last fsync, with all unsynced data (powercut
-# -n -z), and Venna is held to full's promises in rounds as full.sh's.
-# What Venna does not keep yet is marked TODO: an unexpected pass fails,
-# so the mark goes with the fix.
+# -n -z), and Venna is held to full's promises in rounds as full.sh's:
+# a new usage journal's name is synced into ledger/ before its first
+# row, the database's names by SQLite, an upload's in its shard.
 PL_SYNC=full
 PL_CUT=-n
 PL_WORST_EVERY=1
 : "${PL_ROUNDS:=2}"
-PL_TODO_ROWS="a new usage journal's name is never synced into ledger/"
 . "${top_srcdir:-.}/tests/powerloss/lib.sh"
 
 pl_setup || { echo "Bail out! setup"; exit 1; }

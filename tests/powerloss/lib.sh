@@ -227,8 +227,6 @@ pl_round() {
 	T=$(date +%s%3N)
 	check "round $r: the power goes $((T - t0)) ms into the load" \
 	    pl_blackout
-	# The journals there were when the power went (journal_race.sh).
-	ls "$STATE/ledger" > "$STACK/journals.$r" 2>/dev/null
 	kill -TERM "$load" 2>/dev/null
 	wait "$load"
 	cat "$STACK/ok.$r" >> "$OK"
@@ -290,59 +288,6 @@ pl_lost_chats() {
 	join -v 1 "$STACK/chat.ok" "$STACK/rows.ids"
 }
 
-# pl_raced R: the completions of $STACK/lost.R whose worker had no
-# journal left when the power went were lost to another defect, not to
-# the power (journal_race.sh: an importer deletes a journal made in the
-# instant before its writer locks it, and every row the writer appends
-# after goes to the deleted file).  They are moved to
-# $STACK/raced.R, counted and said, and not held against the promises
-# checked here.
-pl_raced() {
-	local r=$1 n
-	: > "$STACK/raced.$r"
-	: > "$STACK/lost.$r.new"
-	awk -v lost="$STACK/lost.$r" -v jl="$STACK/journals.$r" \
-	    -v raced="$STACK/raced.$r" -v kept="$STACK/lost.$r.new" '
-	BEGIN {
-		while ((getline l < lost) > 0) {
-			split(l, w, " ")
-			ms[w[1]] = w[2]
-			order[++n] = w[1]
-		}
-		while ((getline l < jl) > 0) {
-			split(l, w, "-")
-			has[w[1]] = 1
-		}
-	}
-	match($0, /venna-fcgi\[[0-9]+\] info req_[A-Za-z0-9]+: /) {
-		s = substr($0, RSTART, RLENGTH)
-		p = s
-		sub(/^venna-fcgi\[/, "", p)
-		sub(/\].*/, "", p)
-		id = s
-		sub(/.* info /, "", id)
-		sub(/: $/, "", id)
-		if ((id in ms) && !(id in pid))
-			pid[id] = p
-	}
-	END {
-		for (i = 1; i <= n; i++) {
-			id = order[i]
-			if ((id in pid) && !(pid[id] in has))
-				print id, ms[id], pid[id] > raced
-			else
-				print id, ms[id] > kept
-		}
-	}' "$STACK/venna.log"
-	mv "$STACK/lost.$r.new" "$STACK/lost.$r"
-	n=$(grep -c . "$STACK/raced.$r")
-	[ "$n" -gt 0 ] && echo "# $n completions lost with the journal of" \
-	    "worker $(awk '{ print $3 }' "$STACK/raced.$r" | sort -u | xargs)," \
-	    "deleted while it lived (journal_race.sh), not by the power"
-	pl_forget chat "$STACK/raced.$r"
-	return 0
-}
-
 # pl_forget KIND LIST: the KIND lines of $OK whose ids are the first
 # words of LIST's lines are dropped (lost within the window allowed).
 pl_forget() {
@@ -372,7 +317,6 @@ pl_after() {
 	is "$(sql "SELECT count(*) - count(DISTINCT request_id) FROM usage")" 0 \
 	    "  no usage row twice"
 	pl_lost_chats > "$STACK/lost.$r"
-	pl_raced "$r"
 	lost=$(grep -c . "$STACK/lost.$r")
 	old=$(awk -v T="$T" -v w="$W" '$2 < T - w' "$STACK/lost.$r" |
 	    grep -c .)

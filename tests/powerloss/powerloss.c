@@ -97,7 +97,7 @@ static size_t		 rootlen;
 static char		 logdir[PATH_MAX];
 static int		 active;
 static _Atomic unsigned	 saved_seq;
-static char		 delay_suffix[64];	/* POWERLOSS_CREATE_DELAY */
+static char		 delay_text[64];	/* POWERLOSS_CREATE_DELAY */
 static long		 delay_ms;
 
 /*
@@ -716,20 +716,19 @@ out:
 }
 
 /*
- * POWERLOSS_CREATE_DELAY="SUFFIX:MS": a process that created a file
- * whose name ends in SUFFIX sleeps MS before it goes on.  Not part of
- * the model: it widens the instant between a file's creation and what
- * its creator does next, so that a race there shows every time
- * (journal_race.sh).
+ * POWERLOSS_CREATE_DELAY="TEXT:MS": a process that created a file whose
+ * name holds TEXT sleeps MS before it goes on.  Not part of the model:
+ * it widens the instant between a file's creation and what its creator
+ * does next, so that a race there shows every time (journal_race.sh).
  */
 static void
 creation_delay(const char *path)
 {
 	struct timespec	 ts;
-	size_t		 n = strlen(path), k = strlen(delay_suffix);
+	const char	*name = strrchr(path, '/');
 
-	if (delay_ms <= 0 || k == 0 || n < k ||
-	    strcmp(path + n - k, delay_suffix) != 0)
+	if (delay_ms <= 0 || delay_text[0] == '\0' ||
+	    strstr(name != NULL ? name : path, delay_text) == NULL)
 		return;
 	ts.tv_sec = delay_ms / 1000;
 	ts.tv_nsec = (delay_ms % 1000) * 1000000;
@@ -1082,9 +1081,9 @@ powerloss_init(void)
 		return;
 	rootlen = strlen(root);
 	if (d != NULL && (colon = strrchr(d, ':')) != NULL &&
-	    (size_t)(colon - d) < sizeof(delay_suffix)) {
-		memcpy(delay_suffix, d, (size_t)(colon - d));
-		delay_suffix[colon - d] = '\0';
+	    (size_t)(colon - d) < sizeof(delay_text)) {
+		memcpy(delay_text, d, (size_t)(colon - d));
+		delay_text[colon - d] = '\0';
 		delay_ms = atol(colon + 1);
 	}
 	snprintf(sub, sizeof(sub), "%s/pids", logdir);
