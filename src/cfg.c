@@ -679,11 +679,12 @@ resolve_routes(struct parser *p, struct pending *pd)
 	char			*colon, *end, *name;
 	unsigned		 ntier = 0;
 	long			 w;
-	size_t			 idx, i;
+	size_t			 idx, i, first;
 
 	p->line = pd->line;
 	for (tier = strtok_r(pd->text, ",", &tsave); tier != NULL;
 	    tier = strtok_r(NULL, ",", &tsave), ntier++) {
+		first = m->nroutes;
 		for (mem = strtok_r(tier, "|", &msave); mem != NULL;
 		    mem = strtok_r(NULL, "|", &msave)) {
 			name = trim(mem);
@@ -717,6 +718,9 @@ resolve_routes(struct parser *p, struct pending *pd)
 			m->routes[m->nroutes].tier = ntier;
 			m->nroutes++;
 		}
+		/* Tiers are numbered without gaps: none may be empty. */
+		if (m->nroutes == first)
+			return fail(p, "upstream: an empty tier in the list");
 	}
 	if (m->nroutes == 0)
 		return fail(p, "upstream: the list is empty");
