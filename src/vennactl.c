@@ -471,6 +471,48 @@ cmd_ws_list(struct ctl *c)
 	return 0;
 }
 
+static enum vn_err
+withdraw_pkey(struct admin_env *env, const char *id)
+{
+	return admin_pkey_delete(env, NULL, id);
+}
+
+static enum vn_err
+withdraw_akey(struct admin_env *env, const char *id)
+{
+	return admin_akey_delete(env, id);
+}
+
+/*
+ * Print a new key (wiped from key afterwards) and exit 0 through the
+ * caller; when it cannot be printed it was shown to no one, so it is
+ * taken back with withdraw, and the command fails.  undo names the
+ * vennactl command that takes it back by hand, should that fail too.
+ */
+static int
+show_key(struct ctl *c, char *key, size_t keysz, const char *id,
+    enum vn_err (*withdraw)(struct admin_env *, const char *),
+    const char *undo)
+{
+	struct admin_env	 env;
+	struct db		*db;
+	int			 printed, saved;
+
+	printed = print_secret(key) == 0;
+	saved = errno;
+	sodium_memzero(key, keysz);
+	if (printed)
+		return 0;
+	db = open_db(c);
+	env_init(c, db, NULL, &env);
+	if (withdraw(&env, id) != VN_OK)
+		errx(1, "cannot print the key (%s); take it back with "
+		    "\"vennactl %s %s\"", strerror(saved), undo, id);
+	db_close(db);
+	errx(1, "cannot print the key (%s); it was taken back",
+	    strerror(saved));
+}
+
 static int
 cmd_key_create(struct ctl *c)
 {
@@ -485,7 +527,6 @@ cmd_key_create(struct ctl *c)
 	char			 key[APIKEY_MAX_LEN + 1];
 	char			 id[APIKEY_ID_LEN + 1];
 	enum vn_err		 rc;
-	int			 saved;
 
 	check_flags(c, allowed);
 	if (positional(c, ws, 1) != 1)
@@ -509,20 +550,8 @@ cmd_key_create(struct ctl *c)
 	memcpy(id, k.id, sizeof(id));
 	fprintf(stderr, "vennactl: key %s for workspace %s; it is shown "
 	    "only this once\n", id, ws[0]);
-	rc = print_secret(key) == 0 ? VN_OK : VN_ESYS;
-	saved = errno;
-	sodium_memzero(key, sizeof(key));
-	if (rc == VN_OK)
-		return 0;
-	/* Shown to no one: revoked, so no usable key is left behind. */
-	db = open_db(c);
-	env_init(c, db, NULL, &env);
-	rc = admin_pkey_delete(&env, NULL, id);
-	db_close(db);
-	if (rc != VN_OK)
-		errx(1, "cannot print the key (%s); revoke it with \"vennactl "
-		    "key revoke %s\"", strerror(saved), id);
-	errx(1, "cannot print the key (%s); it is revoked", strerror(saved));
+	return show_key(c, key, sizeof(key), id, withdraw_pkey,
+	    "key revoke");
 }
 
 static int
@@ -621,7 +650,6 @@ cmd_akey_create(struct ctl *c)
 	const char		*label;
 	char			 key[APIKEY_MAX_LEN + 1];
 	enum vn_err		 rc;
-	int			 saved;
 
 	check_flags(c, allowed);
 	if (positional(c, none, 0) != 0)
@@ -640,20 +668,8 @@ cmd_akey_create(struct ctl *c)
 		errx(1, "cannot create an admin key");
 	fprintf(stderr, "vennactl: admin key %s; it is shown only this "
 	    "once\n", k.id);
-	rc = print_secret(key) == 0 ? VN_OK : VN_ESYS;
-	saved = errno;
-	sodium_memzero(key, sizeof(key));
-	if (rc == VN_OK)
-		return 0;
-	/* Shown to no one: deleted, so no usable key is left behind. */
-	db = open_db(c);
-	env_init(c, db, NULL, &env);
-	rc = admin_akey_delete(&env, k.id);
-	db_close(db);
-	if (rc != VN_OK)
-		errx(1, "cannot print the key (%s); delete it with \"vennactl "
-		    "admin-key delete %s\"", strerror(saved), k.id);
-	errx(1, "cannot print the key (%s); it is deleted", strerror(saved));
+	return show_key(c, key, sizeof(key), k.id, withdraw_akey,
+	    "admin-key delete");
 }
 
 static void
