@@ -8,6 +8,7 @@
 #define CFG_H
 
 #include "venna.h"
+#include "limiter.h"
 
 #define CFG_MAX_FILE		(1024 * 1024)	/* venna.conf size cap */
 #define CFG_MAX_LINE		4096		/* one line */
@@ -56,6 +57,8 @@ struct cfg_model {
 	long		 batch_concurrency;	/* 0: the server's */
 	char		*owned_by;
 	long		 created;	/* unix seconds shown in /v1/models */
+	struct limit_set limits;	/* defaults for every workspace */
+	int64_t		 reserve_output_tokens;	/* when a request sets no cap */
 	int		 line;
 };
 
@@ -92,6 +95,10 @@ struct cfg {
 	size_t		 max_upstream_response;	/* a non-streamed answer */
 	long		 background_threads;	/* per process */
 	int		 admin_api;	/* serve /v1/organization */
+	long		 max_concurrent;	/* a workspace's requests in flight */
+	char		*alert_command;	/* run by venna-batch, or NULL */
+	size_t		 upload_min_rate;	/* bytes/s an upload keeps up */
+	long		 upload_timeout_ms;	/* an upload's whole body */
 	/* the rest */
 	struct cfg_upstream *upstreams;
 	size_t		 nupstreams;

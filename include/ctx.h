@@ -35,6 +35,7 @@ typedef enum vn_err (*ctx_handler)(struct ctx *);
 struct ctx_input {
 	int		(*read)(void *arg, char *, int);
 	void		*arg;
+	int		 stalled;	/* the sender was too slow */
 };
 
 struct ctx {
@@ -65,6 +66,11 @@ struct ctx {
 	int			 client_gone;
 	struct fault		 fault;
 	int			 fault_sent;	/* already told in-band */
+	char			 limit_head[512];	/* x-ratelimit-* lines */
+
+	/* the workspace's slot in the pool (admission.c) */
+	int			 slot;		/* -1: none held */
+	uint32_t		 slot_gen;
 
 	/* billing */
 	const char		*batch_id;	/* a batch line's, or NULL */
@@ -84,6 +90,7 @@ void		 ctx_init(struct ctx *, const struct cfg *, struct sink *,
 void		 ctx_free(struct ctx *);
 enum vn_err	 ctx_read_body(struct ctx *, size_t max);
 enum vn_err	 ctx_hold(struct ctx *, size_t);
+enum vn_err	 ctx_stalled(struct ctx *);
 long		 ctx_elapsed_ms(const struct ctx *);
 
 #endif /* CTX_H */

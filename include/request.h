@@ -9,9 +9,25 @@
 #include "venna.h"
 
 struct FCGX_Request;
+struct ctx_input;
+
+/*
+ * A request body as it is read: within upload_timeout, and at
+ * upload_min_rate on average once a grace period is over, so a slow
+ * sender cannot hold a request thread for long.
+ */
+struct request_body {
+	struct FCGX_Request	*fx;
+	struct ctx_input	*in;		/* whose stalled flag to set */
+	long long		 start_ms;	/* monotonic */
+	long long		 got;
+	size_t			 min_rate;	/* bytes/s; 0: none */
+	long			 timeout_ms;
+};
 
 enum vn_err	request_parse(struct ctx *, struct FCGX_Request *,
-		    const char **authorization);
-int		request_read(void *fx, char *, int);
+		    struct request_body *, const char **authorization);
+int		request_read(void *body, char *, int);
+long		request_wait_ms(const struct request_body *, long long now);
 
 #endif /* REQUEST_H */

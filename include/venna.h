@@ -29,7 +29,8 @@ enum vn_err {
 	VN_ECONFLICT,	/* the object's state forbids this (409) */
 	VN_ETOOBIG,	/* body or field over its configured limit (413) */
 	VN_EMEDIA,	/* unsupported Content-Type (415) */
-	VN_ELIMIT,	/* a rate or quota limit was hit (429) */
+	VN_ELIMIT,	/* a rate limit or a share of the pool was hit (429) */
+	VN_EQUOTA,	/* a spend limit would be passed (429) */
 	VN_EUNIMPL,	/* an OpenAI endpoint Venna does not serve (501) */
 	VN_EUPSTREAM,	/* every upstream failed or answered garbage (502) */
 	VN_EUNAVAIL,	/* no upstream could take the request (503) */

@@ -15,6 +15,7 @@
 
 #include <json.h>
 
+#include "admission.h"
 #include "api.h"
 #include "call.h"
 #include "cfg.h"
@@ -179,11 +180,7 @@ run(struct ctx *c, const struct endpoint *e, const char *model, int stream,
 	/* A copy: the body it points into is about to be rewritten. */
 	if ((name = strdup(model)) == NULL)
 		return VN_ENOMEM;
-	if ((sp.model = cfg_model_find(c->cfg, name)) == NULL) {
-		rc = fault_set(&c->fault, VN_ENOMODEL, "model",
-		    "model_not_found",
-		    "The model '%.200s' does not exist or you do not have "
-		    "access to it.", name);
+	if ((rc = admission_model(c, name, &sp.model)) != VN_OK) {
 		free(name);
 		return rc;
 	}

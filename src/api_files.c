@@ -326,6 +326,8 @@ read_form(struct upload *u, struct multipart *mp, char *chunk)
 		}
 		rc = multipart_feed(mp, chunk, (size_t)n);
 	}
+	if (rc == VN_OK && c->in.stalled)
+		return ctx_stalled(c);
 	if (rc == VN_OK && len >= 0 && got < len)
 		return fault_set(&c->fault, VN_EINVAL, NULL, "incomplete_body",
 		    "The request body ended after %lld of its %lld bytes.",

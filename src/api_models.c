@@ -1,12 +1,14 @@
 /*
  * api_models.c: GET /v1/models and GET /v1/models/{model}.  The models
  * are the [model NAME] sections of the configuration: what a workspace
- * key may ask for, as OpenAI model objects (openai-api.md §7).
+ * key may ask for, as OpenAI model objects (openai-api.md §7), but for
+ * those its workspace's model permissions deny.
  */
 #include "config.h"
 
 #include <string.h>
 
+#include "admission.h"
 #include "api.h"
 #include "buf.h"
 #include "cfg.h"
@@ -34,13 +36,18 @@ enum vn_err
 api_models_list(struct ctx *c)
 {
 	struct buf	 b;
-	size_t		 i;
+	size_t		 i, shown = 0;
+	int		 allowed;
 	enum vn_err	 rc;
 
 	buf_init(&b, MODELS_MAX_BODY);
 	rc = buf_addstr(&b, "{\"object\":\"list\",\"data\":[");
 	for (i = 0; rc == VN_OK && i < c->cfg->nmodels; i++) {
-		if (i > 0)
+		/* A model the workspace may not use is not shown. */
+		if ((rc = admission_model_allowed(c, c->cfg->models[i].name,
+		    &allowed)) != VN_OK || !allowed)
+			continue;
+		if (shown++ > 0)
 			rc = buf_addc(&b, ',');
 		if (rc == VN_OK)
 			rc = model_json(&b, &c->cfg->models[i]);
@@ -60,11 +67,8 @@ api_models_get(struct ctx *c)
 	struct buf		 b;
 	enum vn_err		 rc;
 
-	if ((m = cfg_model_find(c->cfg, c->params[0])) == NULL)
-		return fault_set(&c->fault, VN_ENOMODEL, "model",
-		    "model_not_found",
-		    "The model '%.200s' does not exist or you do not have "
-		    "access to it.", c->params[0]);
+	if ((rc = admission_model(c, c->params[0], &m)) != VN_OK)
+		return rc;
 	buf_init(&b, MODELS_MAX_BODY);
 	if ((rc = model_json(&b, m)) == VN_OK)
 		rc = reply_json(c, 200, b.data, b.len);

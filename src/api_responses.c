@@ -17,6 +17,7 @@
 
 #include <json.h>
 
+#include "admission.h"
 #include "api.h"
 #include "background.h"
 #include "buf.h"
@@ -139,6 +140,7 @@ api_responses_create(struct ctx *c)
 	struct respconv_opts	 opts;
 	struct responses_turn	 run;
 	struct json_object	*items = NULL, *history = NULL;
+	const struct cfg_model	*m;
 	const char		*json;
 	char			*text = NULL;
 	enum vn_err		 rc;
@@ -159,11 +161,8 @@ api_responses_create(struct ctx *c)
 		return fault_set(&c->fault, VN_EINVAL, "background",
 		    "invalid_value",
 		    "A batch request cannot run in the background.");
-	if (cfg_model_find(c->cfg, opts.model) == NULL)
-		return fault_set(&c->fault, VN_ENOMODEL, "model",
-		    "model_not_found",
-		    "The model '%.200s' does not exist or you do not have "
-		    "access to it.", opts.model);
+	if ((rc = admission_model(c, opts.model, &m)) != VN_OK)
+		return rc;
 	if ((rc = respconv_input_items(c->json, &items, &c->fault)) != VN_OK)
 		return rc;
 	if (opts.previous_response_id != NULL &&

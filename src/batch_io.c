@@ -26,6 +26,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "admission.h"
 #include "batch_io.h"
 #include "buf.h"
 #include "cfg.h"
@@ -293,8 +294,11 @@ batch_io_index(struct runner *rn, struct batch_state *b)
 	struct jsonl_callbacks	 cb = { index_line };
 	struct file_obj		 fo;
 	struct db		*db = NULL;
+	const struct cfg_model	*m = NULL;
+	const char		*code = NULL;
 	char			*chunk = NULL;
-	uint64_t		 size;
+	char			 msg[400];
+	uint64_t		 size = 0;
 	ssize_t			 n;
 	int			 fd = -1;
 	enum vn_err		 rc, frc = VN_OK;
@@ -363,9 +367,18 @@ batch_io_index(struct runner *rn, struct batch_state *b)
 		add_error(&ix, jsonl_error_code(&jl) != NULL ?
 		    jsonl_error_code(&jl) : "invalid_file", NULL,
 		    jsonl_error_line(&jl), "%s", jsonl_error(&jl));
-	if (ix.nerr == 0 && cfg_model_find(rn->cfg, ix.model) == NULL)
+	if (ix.nerr == 0 && (m = cfg_model_find(rn->cfg, ix.model)) == NULL)
 		add_error(&ix, "model_not_found", "body.model", ix.model_line,
 		    "The model '%.64s' does not exist.", ix.model);
+	if (ix.nerr == 0 && m != NULL) {
+		if ((rc = admission_batch_check(rn->store, rn->cfg,
+		    b->workspace_id, m, size, &code, msg, sizeof(msg))) !=
+		    VN_OK)
+			goto out;
+		if (code != NULL)
+			add_error(&ix, code, "body.model", ix.model_line,
+			    "%s", msg);
+	}
 	if (ix.nerr == 0 && (rc = flush_rows(&ix)) != VN_OK)
 		goto out;
 	rc = index_outcome(rn, b, &ix);

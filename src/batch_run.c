@@ -95,6 +95,7 @@ struct run {
 	size_t			 inflight;
 	int			 stop;
 	int			 retry;		/* a line is left for later */
+	int			 pausing;	/* no line waits any longer */
 };
 
 /* Load the batch at seq into b; VN_ENOTFOUND if it is gone. */
@@ -244,12 +245,12 @@ out:
  * Run one line through the endpoint's handler as a captured request and
  * turn the answer into its output or error line (openai-api.md §3.6).
  * Returns 0 when no result could be made for a passing reason (memory,
- * a read): the line then stays pending for the next pass, and nothing
- * is billed for it.
+ * a read, a rate limit of the workspace: then *wait_ms says when to try
+ * again): the line then stays pending, and nothing is billed for it.
  */
 static int
 run_line(struct run *run, void **upstream, const struct line *ln,
-    struct result *res)
+    struct result *res, long *wait_ms)
 {
 	const struct cfg	*cfg = run->rn->cfg;
 	struct capture		 k;
@@ -273,9 +274,16 @@ run_line(struct run *run, void **upstream, const struct line *ln,
 	snprintf(c.who.workspace_id, sizeof(c.who.workspace_id), "%s",
 	    run->b->workspace_id);
 	snprintf(c.who.key_id, sizeof(c.who.key_id), "%s", run->b->key_id);
-	if ((c.json = line_body(run, ln, &c.body, &c.fault)) != NULL)
+	*wait_ms = 0;
+	if ((c.json = line_body(run, ln, &c.body, &c.fault)) != NULL) {
 		(void)capture_run(&c, &k, run->handler);
-	else if (c.fault.err == VN_ENOMEM || c.fault.err == VN_ESYS) {
+		/* Lines wait for their workspace's rate limits, never fail. */
+		if (c.fault.err == VN_ELIMIT && c.fault.retry_after > 0) {
+			*wait_ms = c.fault.retry_after * 1000;
+			made = 0;
+			goto out;
+		}
+	} else if (c.fault.err == VN_ENOMEM || c.fault.err == VN_ESYS) {
 		made = 0;
 		goto out;
 	} else
@@ -309,6 +317,30 @@ out:
 	return made;
 }
 
+/*
+ * Wait wait_ms for a rate limit to have room again; 0 if the pass must
+ * stop first (its budget ends, or it is told to), leaving the line
+ * pending for the next pass.
+ */
+static int
+pace(struct run *run, long wait_ms)
+{
+	struct timespec	 ts;
+	long long	 until = clock_ms() + wait_ms;
+	int		 go;
+
+	if (until >= run->rn->deadline_ms)
+		return 0;
+	pthread_mutex_lock(&run->mu);
+	while (!run->stop && !run->pausing && clock_ms() < until) {
+		clock_deadline(&ts, (long)(until - clock_ms()));
+		pthread_cond_timedwait(&run->work, &run->mu, &ts);
+	}
+	go = !run->stop && !run->pausing;
+	pthread_mutex_unlock(&run->mu);
+	return go;
+}
+
 static void *
 line_thread(void *arg)
 {
@@ -316,6 +348,7 @@ line_thread(void *arg)
 	void			*upstream = NULL;
 	struct line		 ln;
 	struct result		*res;
+	long			 wait_ms = 0;
 
 	pthread_mutex_lock(&run->mu);
 	for (;;) {
@@ -328,10 +361,15 @@ line_thread(void *arg)
 		run->qlen--;
 		run->inflight++;
 		pthread_mutex_unlock(&run->mu);
-		if ((res = malloc(sizeof(*res))) != NULL &&
-		    !run_line(run, &upstream, &ln, res)) {
-			free(res);
-			res = NULL;
+		for (;;) {
+			if ((res = malloc(sizeof(*res))) != NULL &&
+			    !run_line(run, &upstream, &ln, res, &wait_ms)) {
+				free(res);
+				res = NULL;
+			}
+			if (res != NULL || wait_ms == 0 ||
+			    !pace(run, wait_ms))
+				break;
 		}
 		pthread_mutex_lock(&run->mu);
 		run->inflight--;
@@ -549,6 +587,10 @@ run_lines(struct runner *rn, struct batch_state *b, ctx_handler handler)
 		}
 		if (!feeding && run.qlen > 0) {
 			run.qlen = 0;	/* unsent lines stay pending */
+		}
+		if (!feeding && !run.pausing) {
+			run.pausing = 1;	/* lines waiting on limits too */
+			pthread_cond_broadcast(&run.work);
 		}
 		if ((exhausted || !feeding) && run.qlen == 0 &&
 		    run.inflight == 0 && run.results == NULL) {

@@ -17,6 +17,11 @@
  * (with Retry-After) if all were throttled, else 502, always as a
  * server_error that names no upstream URL or key.
  *
+ * Before the first attempt the call is admitted against its
+ * workspace's rate and spend limits (admission.c): a refusal calls no
+ * upstream and bills nothing; an admitted call is settled with the
+ * tokens and cost of its usage row.
+ *
  * The usage row is written after the outcome is known and before the
  * answer (or the end of a stream) goes out, so every answer a client
  * received has its row.  No transaction spans network I/O.
@@ -28,6 +33,7 @@
 
 #include <json.h>
 
+#include "admission.h"
 #include "call.h"
 #include "cfg.h"
 #include "ctx.h"
@@ -267,9 +273,10 @@ all_failed(struct ctx *c, const struct call_tally *t, long cooling_ms)
  */
 static enum vn_err
 ledger(struct ctx *c, struct relay *rl, const struct call_spec *sp,
-    const char *upstream, int status, size_t body_len)
+    const char *upstream, int status, size_t body_len, struct admission *a)
 {
 	struct ledger_row	 u;
+	enum vn_err		 rc = VN_OK;
 
 	memset(&u, 0, sizeof(u));
 	if (!rl->have_usage && status == 200) {
@@ -291,11 +298,14 @@ ledger(struct ctx *c, struct relay *rl, const struct call_spec *sp,
 	u.batch_id = c->batch_id;
 	u.status = status;
 	u.latency_ms = ctx_elapsed_ms(c);
-	if (c->usage_held != NULL) {
+	if (c->usage_held != NULL)
 		usage_hold(c->usage_held, &u);
-		return VN_OK;
-	}
-	return usage_record(&u);
+	else
+		rc = usage_record(&u);
+	/* An unrecorded answer is withheld: nothing was spent. */
+	admission_settle(c, a, u.prompt_tokens, u.completion_tokens,
+	    rc == VN_OK ? u.cost_pusd : 0);
+	return rc;
 }
 
 /*
@@ -313,6 +323,7 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 	struct failover_plan	 plan;
 	struct call_tally	 t;
 	struct buf		 body;
+	struct admission	 adm;
 	const char		*used = NULL;
 	size_t			 i;
 	enum call_outcome	 out = CALL_RETRY;
@@ -328,6 +339,11 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 			return rc;
 		return fault_set(&c->fault, VN_EINVAL, NULL, NULL, "The "
 		    "request body could not be prepared for the upstream.");
+	}
+	/* Refused by a limit: no upstream called, nothing billed. */
+	if ((rc = admission_admit(c, sp, body.len, &adm)) != VN_OK) {
+		buf_free(&body);
+		return rc;
 	}
 	memset(&ureq, 0, sizeof(ureq));
 	ureq.path = sp->path;
@@ -382,7 +398,7 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 	else
 		status = c->fault.status != 0 ? c->fault.status :
 		    fault_err_status(c->fault.err);
-	rc = ledger(c, rl, sp, used, status, body.len);
+	rc = ledger(c, rl, sp, used, status, body.len, &adm);
 	buf_free(&body);
 	if (rc != VN_OK && out == CALL_SUCCESS)
 		return fault_set(&c->fault, VN_ESYS, NULL, "usage_not_recorded",

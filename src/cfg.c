@@ -56,7 +56,9 @@ enum opt_type {
 	OPT_ROUTES,	/* upstream list of a model */
 	OPT_PRICE,	/* dollars per million tokens */
 	OPT_FACTOR,	/* 0 to 10 with two decimals, kept in percent */
-	OPT_BASEPATH	/* "" or "/prefix" */
+	OPT_BASEPATH,	/* "" or "/prefix" */
+	OPT_COUNT,	/* int64_t within [min, max]; 0 is often "none" */
+	OPT_SHARE	/* a count, or a percentage of the pool ("50%") */
 };
 
 struct opt {
@@ -115,6 +117,14 @@ static const struct opt server_opts[] = {
 	{ "background_threads", OPT_INT, SRV(background_threads), 1, 1024,
 	    "16" },
 	{ "admin_api", OPT_BOOL, SRV(admin_api), 0, 0, "off" },
+	/* Half the pool by default: one workspace never holds it all. */
+	{ "max_concurrent", OPT_SHARE, SRV(max_concurrent), 0, 1000000,
+	    "50%" },
+	{ "alert_command", OPT_PATH, SRV(alert_command), 0, 0, NULL },
+	{ "upload_min_rate", OPT_SIZE, SRV(upload_min_rate), 0, 1LL << 30,
+	    "4k" },
+	{ "upload_timeout", OPT_DURATION, SRV(upload_timeout_ms), 1000,
+	    86400000, "30m" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 
@@ -147,6 +157,16 @@ static const struct opt model_opts[] = {
 	    "0" },
 	{ "owned_by", OPT_STRING, MDL(owned_by), 0, 0, "venna" },
 	{ "created", OPT_INT, MDL(created), 0, 4102444800LL, "1767225600" },
+	{ "max_requests_per_1_minute", OPT_COUNT, MDL(limits.max[LIM_RPM]),
+	    0, LL, "0" },
+	{ "max_tokens_per_1_minute", OPT_COUNT, MDL(limits.max[LIM_TPM]),
+	    0, LL, "0" },
+	{ "max_requests_per_1_day", OPT_COUNT, MDL(limits.max[LIM_RPD]),
+	    0, LL, "0" },
+	{ "batch_1_day_max_input_tokens", OPT_COUNT,
+	    MDL(limits.max[LIM_BATCH_TPD]), 0, LL, "0" },
+	{ "reserve_output_tokens", OPT_COUNT, MDL(reserve_output_tokens), 1,
+	    100000000, "4096" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 
@@ -395,6 +415,26 @@ set_opt(struct parser *p, const struct opt *o, const char *v)
 			return fail(p, "%s: expected an integer from %lld "
 			    "to %lld", o->name, o->min, o->max);
 		*lp = (long)ll;
+		return 1;
+	case OPT_COUNT:
+		errno = 0;
+		ll = strtoll(v, &end, 10);
+		if (errno != 0 || end == v || *end != '\0' ||
+		    ll < o->min || ll > o->max)
+			return fail(p, "%s: expected an integer from %lld "
+			    "to %lld", o->name, o->min, o->max);
+		*(int64_t *)(base + o->off) = ll;
+		return 1;
+	case OPT_SHARE:
+		/* A percentage is kept negative until the pool is known. */
+		errno = 0;
+		ll = strtoll(v, &end, 10);
+		if (errno != 0 || end == v || ll < 0 || (*end == '%' ?
+		    end[1] != '\0' || ll < 1 || ll > 100 :
+		    *end != '\0' || ll > o->max))
+			return fail(p, "%s: expected a count from 0 to %lld "
+			    "or a percentage such as 50%%", o->name, o->max);
+		*lp = *end == '%' ? -(long)ll : (long)ll;
 		return 1;
 	case OPT_SIZE:
 		if (!cfg_parse_size(v, &sz) || (long long)sz < o->min ||
@@ -837,6 +877,13 @@ finish_config(struct parser *p)
 		    c->upstreams[i].api_key_file,
 		    c->upstreams[i].line)) == NULL)
 			return 0;
+	/* A share of the pool, now that its size is known. */
+	if (c->max_concurrent < 0) {
+		c->max_concurrent = c->workers * c->threads *
+		    -c->max_concurrent / 100;
+		if (c->max_concurrent < 1)
+			c->max_concurrent = 1;
+	}
 
 	/* data_dir and pepper_file live beside the database by default. */
 	if ((tmp = strdup(c->database)) == NULL)
@@ -1134,5 +1181,6 @@ cfg_free(struct cfg *c)
 	free(c->pepper_file);
 	free(c->base_path);
 	free(c->files_accel);
+	free(c->alert_command);
 	free(c);
 }

@@ -27,6 +27,7 @@ ctx_init(struct ctx *c, const struct cfg *cfg, struct sink *out,
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
 	c->cfg = cfg;
 	c->out = out;
+	c->slot = -1;
 	c->method = method;
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	c->query = "";
@@ -116,11 +117,25 @@ ctx_read_body(struct ctx *c, size_t max)
 			taken = c->body.cap;
 		}
 	}
+	if (c->in.stalled)
+		return ctx_stalled(c);
 	if (c->content_length >= 0 &&
 	    (long long)c->body.len != c->content_length)
 		return fault_set(&c->fault, VN_EINVAL, NULL, NULL,
 		    "The request body does not match its Content-Length.");
 	return VN_OK;
+}
+
+/* The 408 of a body sent too slowly (request.c decides when). */
+enum vn_err
+ctx_stalled(struct ctx *c)
+{
+	c->fault.status = 408;
+	return fault_set(&c->fault, VN_EINVAL, NULL, "request_timeout",
+	    "The request body arrived too slowly: it must come within "
+	    "upload_timeout (%ld s) and at upload_min_rate (%zu bytes/s) on "
+	    "average.", c->cfg->upload_timeout_ms / 1000,
+	    c->cfg->upload_min_rate);
 }
 
 /* Milliseconds since the context began. */

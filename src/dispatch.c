@@ -16,6 +16,7 @@
 #include <json.h>
 
 #include "admin_guard.h"
+#include "admission.h"
 #include "auth.h"
 #include "cfg.h"
 #include "ctx.h"
@@ -170,6 +171,9 @@ serve(struct ctx *c, const struct dispatch_env *env,
 	case ROUTE_FOUND:
 		break;
 	}
+	/* Before the body: a slow upload holds its workspace's slot. */
+	if ((rc = admission_enter(c)) != VN_OK)
+		return rc;
 	if ((rc = take_params(c, &m)) != VN_OK)
 		return rc;
 	if (m.route->flags & ROUTE_JSON) {
@@ -189,6 +193,7 @@ void
 dispatch(FCGX_Request *fx, const struct dispatch_env *env, void **upstream)
 {
 	struct out_fcgi	 out;
+	struct request_body body;
 	struct ctx	 c;
 	const char	*authorization = NULL;
 	enum vn_err	 rc;
@@ -202,7 +207,7 @@ dispatch(FCGX_Request *fx, const struct dispatch_env *env, void **upstream)
 	c.pepper = env->pepper;
 	c.remote_addr = FCGX_GetParam("REMOTE_ADDR", fx->envp);
 	log_set_request(c.id);
-	if ((rc = request_parse(&c, fx, &authorization)) == VN_OK)
+	if ((rc = request_parse(&c, fx, &body, &authorization)) == VN_OK)
 		rc = serve(&c, env, authorization);
 	if (rc != VN_OK && c.fault.err == VN_OK)
 		c.fault.err = rc;
@@ -225,6 +230,7 @@ dispatch(FCGX_Request *fx, const struct dispatch_env *env, void **upstream)
 		log_info("%s %s %d %ldms ws=%s key=%s", c.method, c.path,
 		    c.status, ctx_elapsed_ms(&c), c.who.workspace_id,
 		    c.who.key_id);
+	admission_leave(&c);
 	ctx_free(&c);
 	log_set_request(NULL);
 }

@@ -52,6 +52,10 @@ static const struct {
 	    "Unsupported Content-Type." },
 	[VN_ELIMIT] = { 429, "rate_limit_exceeded", "rate_limit_exceeded",
 	    "Rate limit reached." },
+	/* Not worth retrying soon: the SDKs are told so (reply.c). */
+	[VN_EQUOTA] = { 429, "insufficient_quota", "insufficient_quota",
+	    "You exceeded your current quota, please check your plan and "
+	    "billing details." },
 	[VN_EUNIMPL] = { 501, "not_implemented", "not_implemented",
 	    "This endpoint is not implemented yet on Venna gateway." },
 	[VN_EUPSTREAM] = { 502, "server_error", "upstream_error",

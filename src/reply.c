@@ -37,12 +37,20 @@ enum vn_err
 reply_head(struct ctx *c, int status, const char *ctype, long long length,
     const char *extra)
 {
+	char	 both[1024];
+
 	if (c->headers_sent)
 		return VN_OK;
 	if (c->client_gone)
 		return VN_ECLIENT;
 	c->status = status;
 	c->headers_sent = 1;
+	/* The rate limit headers go on every answer to a model call. */
+	if (c->limit_head[0] != '\0') {
+		snprintf(both, sizeof(both), "%s%s", extra != NULL ? extra :
+		    "", c->limit_head);
+		extra = both;
+	}
 	return gone_if(c, c->out->ops->head(c->out, status, ctype, length,
 	    extra, c->id));
 }
@@ -91,9 +99,10 @@ reply_jobj(struct ctx *c, int status, struct json_object *obj)
 }
 
 /*
- * Send c's fault as an error response.  A 409, 501 or 507 tells the
- * SDKs not to retry (they would, by default: a conflict, a missing
- * feature or a full disk stays so on a retry); a 405 lists what is
+ * Send c's fault as an error response.  A 409, 501, 507 or a spent
+ * quota tells the SDKs not to retry (they would, by default: a
+ * conflict, a missing feature, a full disk or a month's spend stays so
+ * on a retry); a 405 lists what is
  * allowed; a 401 names the scheme; Retry-After is passed on when known.
  */
 enum vn_err
@@ -112,7 +121,8 @@ reply_error(struct ctx *c)
 	buf_init(&b, 2 * VN_ERRMSG);
 	if ((rc = fault_envelope(&b, f)) != VN_OK)
 		goto out;
-	if (status == 409 || status == 501 || status == 507)
+	if (status == 409 || status == 501 || status == 507 ||
+	    f->err == VN_EQUOTA)
 		snprintf(extra, sizeof(extra), "x-should-retry: false\r\n");
 	else if (status == 401)
 		snprintf(extra, sizeof(extra), "WWW-Authenticate: Bearer\r\n");

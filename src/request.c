@@ -1,12 +1,17 @@
 /*
  * request.c: turning FastCGI parameters into a context's request line.
  * The path comes from REQUEST_URI, which web servers pass undecoded;
- * url.c checks it on its raw bytes.
+ * url.c checks it on its raw bytes.  The body is read here too, within
+ * its deadline and minimum rate.
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +19,13 @@
 #include <fcgiapp.h>
 
 #include "cfg.h"
+#include "clock.h"
 #include "ctx.h"
 #include "request.h"
 #include "url.h"
+
+/* A body's first bytes may take this long whatever the minimum rate. */
+#define UPLOAD_GRACE_MS	10000
 
 /* A Content-Length: -1 when absent, -2 when malformed. */
 static long long
@@ -44,7 +53,8 @@ parse_length(const char *s)
  * bad query or Content-Length, with c->fault set.
  */
 enum vn_err
-request_parse(struct ctx *c, FCGX_Request *fx, const char **authorization)
+request_parse(struct ctx *c, FCGX_Request *fx, struct request_body *rb,
+    const char **authorization)
 {
 	const char	*uri, *q, *base = c->cfg->base_path;
 	size_t		 n, blen;
@@ -56,8 +66,14 @@ request_parse(struct ctx *c, FCGX_Request *fx, const char **authorization)
 	c->content_length = parse_length(FCGX_GetParam("CONTENT_LENGTH",
 	    fx->envp));
 	*authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fx->envp);
+	memset(rb, 0, sizeof(*rb));
+	rb->fx = fx;
+	rb->in = &c->in;
+	rb->start_ms = clock_ms();
+	rb->min_rate = c->cfg->upload_min_rate;
+	rb->timeout_ms = c->cfg->upload_timeout_ms;
 	c->in.read = request_read;
-	c->in.arg = fx;
+	c->in.arg = rb;
 
 	if ((uri = FCGX_GetParam("REQUEST_URI", fx->envp)) == NULL &&
 	    (uri = FCGX_GetParam("DOCUMENT_URI", fx->envp)) == NULL)
@@ -90,11 +106,55 @@ request_parse(struct ctx *c, FCGX_Request *fx, const char **authorization)
 	return VN_OK;
 }
 
-/* The body reader of a FastCGI request (ctx.h's ctx_input). */
+/*
+ * How long the next read may wait at now: until the body's deadline,
+ * or until the bytes so far fall below the minimum rate (after the
+ * grace period), whichever comes first; <= 0 when one has passed.
+ */
+long
+request_wait_ms(const struct request_body *rb, long long now)
+{
+	long long	 elapsed = now - rb->start_ms;
+	long long	 wait = rb->timeout_ms - elapsed, by_rate;
+
+	if (rb->min_rate > 0) {
+		/* got bytes keep the rate up until this many ms in. */
+		by_rate = UPLOAD_GRACE_MS + rb->got * 1000 /
+		    (long long)rb->min_rate - elapsed;
+		if (by_rate < wait)
+			wait = by_rate;
+	}
+	return wait > LONG_MAX ? LONG_MAX : (long)wait;
+}
+
+/*
+ * The body reader of a FastCGI request (ctx.h's ctx_input).  Each read
+ * is bounded by a receive timeout on the web server's connection, set
+ * from request_wait_ms(): libfcgi reads with plain blocking read(2), so
+ * this is the one place a stalled sender can be cut off.
+ */
 int
 request_read(void *arg, char *p, int n)
 {
-	FCGX_Request	*fx = arg;
+	struct request_body	*rb = arg;
+	struct timeval		 tv;
+	long			 wait;
+	int			 got;
 
-	return FCGX_GetStr(p, n, fx->in);
+	if ((wait = request_wait_ms(rb, clock_ms())) <= 0) {
+		rb->in->stalled = 1;
+		return -1;
+	}
+	tv.tv_sec = wait / 1000;
+	tv.tv_usec = (wait % 1000) * 1000;
+	if (rb->fx->ipcFd >= 0)
+		(void)setsockopt(rb->fx->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    sizeof(tv));
+	got = FCGX_GetStr(p, n, rb->fx->in);
+	if (got > 0)
+		rb->got += got;
+	if (got < n && FCGX_GetError(rb->fx->in) != 0 &&
+	    request_wait_ms(rb, clock_ms()) <= 0)
+		rb->in->stalled = 1;
+	return got;
 }

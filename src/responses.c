@@ -23,6 +23,7 @@
 
 #include <json.h>
 
+#include "admission.h"
 #include "call.h"
 #include "cfg.h"
 #include "ctx.h"
@@ -308,11 +309,8 @@ responses_run(struct ctx *c, struct responses_turn *run)
 
 	memset(&sp, 0, sizeof(sp));
 	buf_init(&run->terminal, TERMINAL_MAX);
-	if ((sp.model = cfg_model_find(c->cfg, run->model)) == NULL)
-		return fault_set(&c->fault, VN_ENOMODEL, "model",
-		    "model_not_found",
-		    "The model '%.200s' does not exist or you do not have "
-		    "access to it.", run->model);
+	if ((rc = admission_model(c, run->model, &sp.model)) != VN_OK)
+		return rc;
 	if ((rc = respconv_chat_request(run->req, run->history, NULL, &chat,
 	    &c->fault)) != VN_OK)
 		return rc;

@@ -87,6 +87,9 @@ main(void)
 	is_int(fault_err_status(VN_ENOTFOUND), 404, "not found: 404");
 	is_int(fault_err_status(VN_ETOOBIG), 413, "too big: 413");
 	is_int(fault_err_status(VN_ELIMIT), 429, "limit: 429");
+	is_int(fault_err_status(VN_EQUOTA), 429, "quota: 429");
+	is_str(fault_err_type(VN_EQUOTA), "insufficient_quota",
+	    "quota: insufficient_quota");
 	is_int(fault_err_status(VN_EUNAVAIL), 503, "unavailable: 503");
 	is_int(fault_err_status(VN__MAX), 500, "out of range: 500");
 	is_str(fault_err_type(VN__MAX), "server_error",

@@ -1,0 +1,183 @@
+#!/bin/bash
+# limits.sh: limits enforced by every process of a pool, through a real
+# nginx: a requests-per-minute limit admits exactly N across three
+# worker processes; the x-ratelimit-* headers on every admitted answer;
+# a token limit refuses a request that can never fit, without a
+# Retry-After; a workspace's share of the pool (max_concurrent) answers
+# 429 at once while another workspace is served; a slow upload is cut
+# off with 408; batches are paced to batch_1_day_max_input_tokens
+# (lines wait, they do not fail) and a batch that can never fit in a
+# day fails at validation with token_limit_exceeded.
+. "${top_srcdir:-.}/tests/stack.sh"
+
+require nginx "$NGINX_BIN"
+require node "$NODE"
+require curl "$(command -v curl)"
+require_sqlite3
+require mock_upstream "$MOCK_UPSTREAM"
+
+stack_new
+start_mock || { echo "Bail out! mock"; exit 1; }
+STACK_SERVER="max_concurrent = 2
+upload_timeout = 3s"
+stack_conf "[upstream mock]
+base_url = $MOCK_URL/v1
+[model m-rpm]
+upstream = echo
+max_requests_per_1_minute = 20
+[model m-tpm]
+upstream = echo
+max_tokens_per_1_minute = 1000
+[model m-slow]
+upstream = mock
+upstream_model = gpt-mock?latency=3000
+[model m-batch]
+upstream = echo
+batch_1_day_max_input_tokens = 400
+[model venna-1]
+upstream = echo"
+stack_init || { echo "Bail out! stack_init"; exit 1; }
+start_venna -w 3 -t 16 || { echo "Bail out! venna-fcgi"; exit 1; }
+start_nginx || { echo "Bail out! nginx"; exit 1; }
+ctl() { "$VENNACTL" -c "$STACK/venna.conf" "$@"; }
+
+# burst N MODEL: N chat requests at once with KEY_A; their statuses,
+# one per line, in $STACK/burst.status, headers in $STACK/burst.N.hdr.
+burst() {
+	local n=$1 model=$2
+	rm -f "$STACK"/burst.*
+	seq 1 "$n" | xargs -P "$n" -I{} curl -s -o "$STACK/burst.{}.body" \
+	    -D "$STACK/burst.{}.hdr" -w '%{http_code}\n' \
+	    -H "Authorization: Bearer $KEY_A" \
+	    -H 'Content-Type: application/json' \
+	    -d "{\"model\":\"$model\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"hi {}\"}]}" \
+	    "$BASE_URL/chat/completions" > "$STACK/burst.status"
+}
+count() { grep -c "^$1\$" "$STACK/burst.status"; }
+
+# ---- 1: a requests-per-minute limit across three processes ----
+burst 60 m-rpm
+is "$(count 200)" 20 "m-rpm (20 a minute): exactly 20 of 60 concurrent requests admitted across 3 workers"
+is "$(count 429)" 40 "  the other 40 get 429"
+f=$(grep -l '^HTTP/1.1 429' "$STACK"/burst.*.hdr | head -n 1)
+b=${f%.hdr}.body
+HTTP_BODY=$(cat "$b")
+is "$(jv 'b.error.code')" rate_limit_exceeded "  a 429's code is rate_limit_exceeded"
+is "$(jv 'b.error.type')" requests "  its type is requests"
+check "  its message names the limit and when to retry" \
+    eval 'jv b.error.message | grep -qE "requests per min \(RPM\): Limit 20, Used 20, Requested 1\. Please try again in [0-9]+s\."'
+check "  it carries Retry-After" grep -qi '^retry-after: [1-9][0-9]*' "$f"
+f=$(grep -l '^HTTP/1.1 200' "$STACK"/burst.*.hdr | head -n 1)
+check "  an admitted answer carries x-ratelimit-limit-requests: 20" \
+    grep -qi '^x-ratelimit-limit-requests: 20' "$f"
+check "  and x-ratelimit-remaining-requests" \
+    grep -qiE '^x-ratelimit-remaining-requests: [0-9]+' "$f"
+check "  and x-ratelimit-reset-requests as a duration" \
+    grep -qiE '^x-ratelimit-reset-requests: [0-9.]+(ms|s)|^x-ratelimit-reset-requests: [0-9]+m[0-9]+s' "$f"
+rem=$(cat "$STACK"/burst.*.hdr | tr -d '\r' |
+    sed -n 's/^x-ratelimit-remaining-requests: //Ip' | sort -n | tr '\n' ' ')
+is "$rem" "$(seq 0 19 | tr '\n' ' ')" "  the 20 admitted saw remaining 19 down to 0, each once"
+HTTP_BODY=""
+chat_b() {
+	http POST "$BASE_URL/chat/completions" -H "Authorization: Bearer $KEY_B" \
+	    -H 'Content-Type: application/json' \
+	    -d '{"model":"m-rpm","messages":[{"role":"user","content":"b"}]}'
+}
+chat_b
+is "$HTTP_STATUS" 200 "another workspace has its own window for m-rpm"
+
+ctl usage >/dev/null 2>&1
+rows=$(sql "SELECT count(*) FROM usage WHERE model = 'm-rpm'")
+is "$rows" 21 "refused requests are not billed: 21 usage rows for m-rpm"
+
+# ---- 2: tokens per minute ----
+http POST "$BASE_URL/chat/completions" -H "Authorization: Bearer $KEY_A" \
+    -H 'Content-Type: application/json' \
+    -d '{"model":"m-tpm","max_tokens":5000,"messages":[{"role":"user","content":"x"}]}'
+is "$HTTP_STATUS" 429 "m-tpm (1000 a minute): a request for up to 5000 tokens is refused"
+is "$(jv 'b.error.type')" tokens "  type tokens"
+check "  'Request too large', no retry can help" \
+    eval 'jv b.error.message | grep -q "^Request too large for m-tpm"'
+check "  so no Retry-After" eval '! grep -qi "^retry-after" <<<"$HTTP_HEADERS"'
+http POST "$BASE_URL/chat/completions" -H "Authorization: Bearer $KEY_A" \
+    -H 'Content-Type: application/json' \
+    -d '{"model":"m-tpm","max_tokens":100,"messages":[{"role":"user","content":"x"}]}'
+is "$HTTP_STATUS" 200 "  a request for up to 100 tokens is admitted"
+check "  with x-ratelimit-limit-tokens: 1000" \
+    grep -qi '^x-ratelimit-limit-tokens: 1000' <<<"$HTTP_HEADERS"
+left=$(sed -n 's/^x-ratelimit-remaining-tokens: //Ip' <<<"$HTTP_HEADERS")
+check "  and the estimate (body + max_tokens) taken from the window ($left left)" \
+    test "${left:-1000}" -lt 900 -a "${left:-0}" -gt 800
+
+# ---- 3: a workspace's share of the pool ----
+slow() {
+	curl -s -o /dev/null -w '%{http_code}\n' \
+	    -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+	    -d '{"model":"m-slow","messages":[{"role":"user","content":"s"}]}' \
+	    "$BASE_URL/chat/completions"
+}
+slow "$KEY_A" > "$STACK/slow.1" &
+slow "$KEY_A" > "$STACK/slow.2" &
+sleep 1
+http GET "$BASE_URL/models" -H "Authorization: Bearer $KEY_A"
+is "$HTTP_STATUS" 429 "max_concurrent = 2: alpha's third request while two run gets 429"
+check "  at once (${HTTP_TIME}s)" awk -v t="$HTTP_TIME" 'BEGIN { exit !(t < 1.5) }'
+check "  saying why" eval 'jv b.error.message | grep -q "Too many requests in flight"'
+http GET "$BASE_URL/models" -H "Authorization: Bearer $KEY_B"
+is "$HTTP_STATUS" 200 "  beta is served meanwhile"
+wait
+is "$(cat "$STACK/slow.1" "$STACK/slow.2" | tr '\n' ' ')" "200 200 " \
+    "  alpha's two long requests complete"
+http GET "$BASE_URL/models" -H "Authorization: Bearer $KEY_A"
+is "$HTTP_STATUS" 200 "  and alpha's slots are free again"
+
+# ---- 4: a slow upload ----
+head -c 20000 /dev/zero | tr '\0' 'a' > "$STACK/slow.txt"
+http POST "$BASE_URL/files" -H "Authorization: Bearer $KEY_B" \
+    -F purpose=assistants -F "file=@$STACK/slow.txt" --limit-rate 2k
+is "$HTTP_STATUS" 408 "an upload slower than upload_timeout (3 s) allows: 408"
+check "  in about 3 s, not the 10 s it would take (${HTTP_TIME}s)" \
+    awk -v t="$HTTP_TIME" 'BEGIN { exit !(t >= 2.5 && t < 8) }'
+is "$(jv 'b.error.code')" request_timeout "  code request_timeout"
+http POST "$BASE_URL/files" -H "Authorization: Bearer $KEY_B" \
+    -F purpose=assistants -F "file=@$STACK/slow.txt"
+is "$HTTP_STATUS" 200 "  the same upload at full speed is stored"
+
+# ---- 5: batches and batch_1_day_max_input_tokens ----
+# new_batch LINES: a batch of m-batch lines of about 550 bytes (an
+# estimated 137 input tokens each in the file, 117 in the call); BID.
+new_batch() {
+	local n=$1 pad
+	pad=$(head -c 400 /dev/zero | tr '\0' 'x')
+	awk -v n="$n" -v p="$pad" 'BEGIN { for (i = 1; i <= n; i++)
+	    printf "{\"custom_id\":\"c-%d\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"m-batch\",\"messages\":[{\"role\":\"user\",\"content\":\"%s\"}]}}\n", i, p }' \
+	    > "$STACK/b.jsonl"
+	http POST "$BASE_URL/files" -H "Authorization: Bearer $KEY_A" \
+	    -F purpose=batch -F "file=@$STACK/b.jsonl"
+	local fid
+	fid=$(jv 'b.id')
+	http POST "$BASE_URL/batches" -H "Authorization: Bearer $KEY_A" \
+	    -H 'Content-Type: application/json' \
+	    -d "{\"input_file_id\":\"$fid\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"
+	BID=$(jv 'b.id')
+}
+batch() { "$VENNA_BATCH" -c "$STACK/venna.conf" 2>>"$STACK/batch.log"; }
+bstate() {
+	sql "SELECT status || ' ' || completed || ' ' || failed FROM batches WHERE id = '$1'"
+}
+new_batch 2; B1=$BID
+batch
+is "$(bstate "$B1")" "completed 2 0" "a batch within the day's input tokens runs"
+new_batch 2; B2=$BID
+batch
+is "$(bstate "$B2")" "in_progress 1 0" "the next batch: one line fits the day's window, the other waits"
+is "$(sql "SELECT count(*) FROM batch_lines l JOIN batches b ON b.seq = l.batch_seq WHERE b.id = '$B2' AND l.state = 0")" 1 \
+    "  its waiting line is still pending, not failed"
+new_batch 3; B3=$BID
+batch
+is "$(sql "SELECT status FROM batches WHERE id = '$B3'")" failed \
+    "a batch larger than batch_1_day_max_input_tokens fails at validation"
+check "  with token_limit_exceeded" eval \
+    "sql \"SELECT errors FROM batches WHERE id = '$B3'\" | grep -q token_limit_exceeded"
+
+tap_done
