@@ -8,6 +8,7 @@
 #define CFG_H
 
 #include "venna.h"
+#include "limiter.h"
 
 #define CFG_MAX_FILE		(1024 * 1024)	/* venna.conf size cap */
 #define CFG_MAX_LINE		4096		/* one line */
@@ -54,6 +55,7 @@ struct cfg_model {
 	int64_t		 output_price;
 	int64_t		 cached_input_price;
 	long		 batch_concurrency;	/* 0: the server's */
+	struct limit_set limits;	/* defaults of every workspace */
 	char		*owned_by;
 	long		 created;	/* unix seconds shown in /v1/models */
 	int		 line;
@@ -92,6 +94,8 @@ struct cfg {
 	size_t		 max_upstream_response;	/* a non-streamed answer */
 	long		 background_threads;	/* per process */
 	int		 admin_api;	/* serve /v1/organization */
+	long		 max_concurrent;	/* per workspace; 0: none */
+	char		*alert_command;	/* spend alerts, or NULL */
 	/* the rest */
 	struct cfg_upstream *upstreams;
 	size_t		 nupstreams;
