@@ -137,7 +137,9 @@ audit_setting(struct admin_env *env, const char *project_id,
 
 /*
  * Audit a change of limits (a rate limit, a key's): data
- * {"id":ID,"changes_requested":{name:value or null, ...}}.
+ * {"id":ID,"changes_requested":{name:value, ...}}.  A limit put back
+ * to its default is named in "reset_to_default" rather than given as
+ * null: the document types each limit an integer.
  */
 static enum vn_err
 audit_limits(struct admin_env *env, const char *type, const char *project_id,
@@ -145,21 +147,23 @@ audit_limits(struct admin_env *env, const char *type, const char *project_id,
 {
 	struct buf	 b;
 	enum vn_err	 rc;
-	int		 i, n = 0;
+	int		 i, n = 0, k = 0;
 
 	buf_init(&b, AUDIT_MAX);
 	if ((rc = buf_addstr(&b, "{\"id\":")) == VN_OK &&
 	    (rc = buf_add_json_string(&b, id, strlen(id))) == VN_OK)
 		rc = buf_addstr(&b, ",\"changes_requested\":{");
-	for (i = 0; rc == VN_OK && i < LIM__N; i++) {
-		if (!ch->set[i])
-			continue;
-		rc = ch->val[i] >= 0 ? buf_addf(&b, "%s\"%s\":%lld",
-		    n > 0 ? "," : "", admin_limit_names[i],
-		    (long long)ch->val[i]) : buf_addf(&b, "%s\"%s\":null",
-		    n > 0 ? "," : "", admin_limit_names[i]);
-		n++;
-	}
+	for (i = 0; rc == VN_OK && i < LIM__N; i++)
+		if (ch->set[i] && ch->val[i] >= 0)
+			rc = buf_addf(&b, "%s\"%s\":%lld", n++ > 0 ? "," : "",
+			    admin_limit_names[i], (long long)ch->val[i]);
+	for (i = 0, k = 0; rc == VN_OK && i < LIM__N; i++)
+		if (ch->set[i] && ch->val[i] < 0)
+			rc = buf_addf(&b, "%s\"%s\"", k++ > 0 ? "," :
+			    n++ > 0 ? ",\"reset_to_default\":[" :
+			    "\"reset_to_default\":[", admin_limit_names[i]);
+	if (rc == VN_OK && k > 0)
+		rc = buf_addc(&b, ']');
 	if (rc == VN_OK && (rc = buf_addstr(&b, "}}")) == VN_OK)
 		rc = admin_audit_add(env, type, project_id, id, b.data);
 	buf_free(&b);
@@ -452,21 +456,29 @@ out:
 /* ---- spend alerts ---- */
 
 /*
- * An address a spend alert is for: printable ASCII without blanks,
- * quotes or backslashes (nothing to escape in JSON, nothing a shell
- * script would trip on), one '@' not at either end.  Pure.
+ * An address a spend alert is for, as RFC 5322's dot-atom: a local part
+ * of atext and dots (not starting with '-', which a script could take
+ * for an option), '@', a domain of letters, digits, '-' and dots.  No
+ * blank, quote, backslash or parenthesis: nothing to escape in JSON,
+ * nothing for a shell to expand.  Pure.
  */
 int
 admin_email_ok(const char *s)
 {
-	const char	*at = strchr(s, '@');
-	size_t		 n = strlen(s), i;
+	static const char atext[] = "!#$%&'*+-/=?^_`{|}~.";
+	const char	*at = strchr(s, '@'), *p;
+	size_t		 n = strlen(s);
 
 	if (n < 3 || n > ADMIN_EMAIL_MAX || at == NULL || at == s ||
-	    at[1] == '\0' || strchr(at + 1, '@') != NULL)
+	    at[1] == '\0' || *s == '-' || *s == '.')
 		return 0;
-	for (i = 0; i < n; i++)
-		if (s[i] <= ' ' || s[i] > '~' || s[i] == '"' || s[i] == '\\')
+	for (p = s; p < at; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr(atext, *p) != NULL))
+			return 0;
+	for (p = at + 1; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
 			return 0;
 	return 1;
 }

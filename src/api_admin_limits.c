@@ -510,7 +510,7 @@ channel_body(struct ctx *c, struct json_object *ch, struct admin_alert *a)
 			    "recipients[%zu]", i);
 			rc = fault_set(&c->fault, VN_EINVAL, p,
 			    "invalid_value", "Invalid '%s': expected an email "
-			    "address (printable ASCII, one '@', at most %d "
+			    "address (local@domain, ASCII, at most %d "
 			    "characters).", p, ADMIN_EMAIL_MAX);
 			break;
 		}
