@@ -27,6 +27,22 @@ enum vn_err	api_admin_pkeys_get(struct ctx *);
 enum vn_err	api_admin_pkeys_delete(struct ctx *);
 enum vn_err	api_admin_audit_list(struct ctx *);
 
+/* api_admin_limits.c: rate limits, spend limits and alerts, model
+ * permissions; the organization's routes and a project's share them */
+enum vn_err	api_admin_rl_list(struct ctx *);
+enum vn_err	api_admin_rl_update(struct ctx *);
+enum vn_err	api_admin_spend_get(struct ctx *);
+enum vn_err	api_admin_spend_set(struct ctx *);
+enum vn_err	api_admin_spend_delete(struct ctx *);
+enum vn_err	api_admin_alert_create(struct ctx *);
+enum vn_err	api_admin_alert_list(struct ctx *);
+enum vn_err	api_admin_alert_get(struct ctx *);
+enum vn_err	api_admin_alert_update(struct ctx *);
+enum vn_err	api_admin_alert_delete(struct ctx *);
+enum vn_err	api_admin_perm_get(struct ctx *);
+enum vn_err	api_admin_perm_set(struct ctx *);
+enum vn_err	api_admin_perm_delete(struct ctx *);
+
 /* api_admin_usage.c */
 enum vn_err	api_admin_usage_completions(struct ctx *);
 enum vn_err	api_admin_usage_embeddings(struct ctx *);

@@ -95,8 +95,8 @@ struct cfg {
 	size_t		 max_upstream_response;	/* a non-streamed answer */
 	long		 background_threads;	/* per process */
 	int		 admin_api;	/* serve /v1/organization */
-	long		 max_concurrent;	/* a workspace's requests in flight */
-	char		*alert_command;	/* run by venna-batch, or NULL */
+	long		 max_concurrent;	/* per workspace; 0: none */
+	char		*alert_command;	/* spend alerts, or NULL */
 	size_t		 upload_min_rate;	/* bytes/s an upload keeps up */
 	long		 upload_timeout_ms;	/* an upload's whole body */
 	/* the rest */

@@ -174,7 +174,15 @@ int64_t		limiter_spent(struct limiter *, const char *workspace_id,
 uint64_t	limiter_generation(struct limiter *);
 void		limiter_bump(struct limiter *);
 
-/* The first second of the UTC month holding t. */
+/* The first second of the UTC month holding t (seconds). */
 int64_t		limiter_month_start(int64_t t);
+
+/*
+ * For tests: read the time from now_ms (milliseconds since the epoch)
+ * instead of CLOCK_REALTIME, so windows and months can be walked
+ * through without sleeping.  NULL restores the real clock.  Every
+ * process sharing a segment must read the same clock.
+ */
+void		limiter_set_clock(struct limiter *, int64_t (*now_ms)(void));
 
 #endif /* LIMITER_H */

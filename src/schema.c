@@ -305,6 +305,101 @@ const char *const schema_migrations[] = {
 	"  sum(u.completion_tokens), sum(u.cost_pusd)"
 	"  FROM usage u, (SELECT 60 AS width UNION ALL SELECT 3600"
 	"  UNION ALL SELECT 86400) w GROUP BY 1, 2, 3, 4, 5, 6, 7;",
+
+	/*
+	 * 10: limits (issue #16).  What is stored here is what the Admin
+	 * API and vennactl set; the counting is limiter.c's, in memory
+	 * shared by the processes of the host.  A workspace id of '' is
+	 * the organization (spend limits and alerts exist at both levels).
+	 * Amounts are picodollars, as usage.cost_pusd.
+	 *
+	 * rate_limits: a workspace's overrides of a model's limits; NULL
+	 * is the model's default from venna.conf, 0 no limit.  A row whose
+	 * columns are all NULL is deleted rather than kept.
+	 */
+	"CREATE TABLE rate_limits ("
+	"  workspace_id TEXT NOT NULL REFERENCES workspaces(id),"
+	"  model TEXT NOT NULL,"
+	"  max_requests_per_1_minute INTEGER,"
+	"  max_tokens_per_1_minute INTEGER,"
+	"  max_requests_per_1_day INTEGER,"
+	"  batch_1_day_max_input_tokens INTEGER,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (workspace_id, model)"
+	") WITHOUT ROWID;"
+	/* A key's own limits over all models (Venna's); 0 is no limit. */
+	"CREATE TABLE key_limits ("
+	"  key_id TEXT PRIMARY KEY REFERENCES api_keys(id),"
+	"  max_requests_per_1_minute INTEGER NOT NULL,"
+	"  max_tokens_per_1_minute INTEGER NOT NULL,"
+	"  max_requests_per_1_day INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	/*
+	 * A workspace's settings that are not per model: its share of the
+	 * pool (max_concurrent; NULL: the server's, 0: none).
+	 */
+	"CREATE TABLE workspace_limits ("
+	"  workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id),"
+	"  max_concurrent INTEGER,"
+	"  updated_at INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	/* Hard spend limits, a month each; no row: no limit. */
+	"CREATE TABLE spend_limits ("
+	"  workspace_id TEXT PRIMARY KEY,"
+	"  threshold_pusd INTEGER NOT NULL CHECK (threshold_pusd > 0),"
+	"  updated_at INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	/*
+	 * Spend alerts.  fired_month is the first second of the month the
+	 * alert last fired in: it fires once a month at most, whoever
+	 * notices the crossing first (a worker settling a call, or
+	 * venna-batch's sweep).
+	 */
+	"CREATE TABLE spend_alerts ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  workspace_id TEXT NOT NULL,"
+	"  threshold_pusd INTEGER NOT NULL CHECK (threshold_pusd >= 0),"
+	"  recipients TEXT NOT NULL,"
+	"  subject_prefix TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  fired_month INTEGER"
+	");"
+	"CREATE INDEX spend_alerts_scope ON spend_alerts(workspace_id,"
+	"  threshold_pusd);"
+	/*
+	 * Which models a workspace may call: model_ids is a JSON array of
+	 * model names, an allow list or a deny list; no row: all of them.
+	 */
+	"CREATE TABLE model_permissions ("
+	"  workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id),"
+	"  mode TEXT NOT NULL CHECK (mode IN ('allow_list', 'deny_list')),"
+	"  model_ids TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	/*
+	 * Fired alerts waiting for venna-batch to run alert_command with
+	 * payload (the JSON it reads): one row per firing, made in the
+	 * transaction that marks the alert fired.  A pass claims a
+	 * row with a lease (lease.h) and marks it delivered once the
+	 * command exited 0; a failure waits until not_before.
+	 */
+	"CREATE TABLE alert_outbox ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  alert_id TEXT NOT NULL,"
+	"  month INTEGER NOT NULL,"
+	"  payload TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  not_before INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  lease_owner TEXT,"
+	"  lease_until INTEGER,"
+	"  delivered_at INTEGER"
+	");"
+	"CREATE INDEX alert_outbox_pending ON alert_outbox(seq)"
+	"  WHERE delivered_at IS NULL;",
 };
 
 /* The version a database has once every migration ran. */

@@ -183,6 +183,165 @@ const char *const sql_text[STMT__MAX] = {
 	    " AND (?12 IS NULL OR batch = ?12)"
 	    " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
 
+	/*
+	 * Limits (schema 10).  A workspace id of '' is the organization.
+	 * STMT_LIM_VIEW reads, in one row, what the request path needs of
+	 * workspace ?1 and model ?2: the model's overrides (NULL: the
+	 * default), both spend limits, the workspace's share of the pool,
+	 * and whether its model permissions let the model through (NULL:
+	 * no permissions set).
+	 */
+#define RL_COLS								\
+	    "max_requests_per_1_minute, max_tokens_per_1_minute,"		\
+	    " max_requests_per_1_day, batch_1_day_max_input_tokens"
+	[STMT_LIM_VIEW] =
+	    "SELECT r.max_requests_per_1_minute, r.max_tokens_per_1_minute,"
+	    " r.max_requests_per_1_day, r.batch_1_day_max_input_tokens,"
+	    " (SELECT threshold_pusd FROM spend_limits WHERE workspace_id = ?1),"
+	    " (SELECT threshold_pusd FROM spend_limits WHERE workspace_id = ''),"
+	    " (SELECT max_concurrent FROM workspace_limits"
+	    "  WHERE workspace_id = ?1),"
+	    " (SELECT (p.mode = 'allow_list') = EXISTS (SELECT 1"
+	    "  FROM json_each(p.model_ids) WHERE value = ?2)"
+	    "  FROM model_permissions p WHERE p.workspace_id = ?1)"
+	    " FROM (SELECT 1) LEFT JOIN rate_limits r"
+	    " ON r.workspace_id = ?1 AND r.model = ?2",
+	[STMT_LIM_KEY] =
+	    "SELECT max_requests_per_1_minute, max_tokens_per_1_minute,"
+	    " max_requests_per_1_day FROM key_limits WHERE key_id = ?1",
+	/* the day buckets of a month from ?2 on; ?1 NULL: every workspace */
+	[STMT_LIM_SPENT] =
+	    "SELECT coalesce(sum(cost_pusd), 0) FROM usage_agg"
+	    " WHERE width = 86400 AND start >= ?2"
+	    " AND (?1 IS NULL OR workspace_id = ?1)",
+	/*
+	 * The alerts of scope ?1 a spend going from ?2 to ?3 crosses, not
+	 * yet fired in month ?4.  An alert at 0 fires on the first
+	 * picodollar: its threshold counts as 1.
+	 */
+	[STMT_LIM_ALERTS_DUE] =
+	    "SELECT id, threshold_pusd, recipients, subject_prefix"
+	    " FROM spend_alerts WHERE workspace_id = ?1"
+	    " AND max(threshold_pusd, 1) > ?2 AND max(threshold_pusd, 1) <= ?3"
+	    " AND (fired_month IS NULL OR fired_month <> ?4)"
+	    " ORDER BY threshold_pusd, seq",
+	[STMT_LIM_ALERT_FIRE] =
+	    "UPDATE spend_alerts SET fired_month = ?2 WHERE id = ?1"
+	    " AND (fired_month IS NULL OR fired_month <> ?2)",
+	[STMT_LIM_ALERT_SCOPES] =
+	    "SELECT DISTINCT workspace_id FROM spend_alerts"
+	    " WHERE fired_month IS NULL OR fired_month <> ?1",
+	[STMT_OUTBOX_INSERT] =
+	    "INSERT INTO alert_outbox (alert_id, month, payload, created_at)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	/* delivery, claimed as batches are (lease.h) */
+	[STMT_OUTBOX_CANDIDATES] =
+	    "SELECT seq, lease_owner, lease_until FROM alert_outbox"
+	    " WHERE delivered_at IS NULL AND not_before <= ?1"
+	    " ORDER BY seq LIMIT ?2",
+	[STMT_OUTBOX_TAKE] =
+	    "UPDATE alert_outbox SET lease_owner = ?2, lease_until = ?3,"
+	    " attempts = attempts + 1 WHERE seq = ?1 AND delivered_at IS NULL"
+	    " AND not_before <= ?4 AND (lease_owner IS NULL"
+	    " OR lease_until < ?4 OR lease_owner = ?5)",
+	[STMT_OUTBOX_PAYLOAD] =
+	    "SELECT payload, attempts FROM alert_outbox"
+	    " WHERE seq = ?1 AND lease_owner = ?2",
+	[STMT_OUTBOX_DONE] =
+	    "UPDATE alert_outbox SET delivered_at = ?3, lease_owner = NULL,"
+	    " lease_until = NULL, last_error = NULL"
+	    " WHERE seq = ?1 AND lease_owner = ?2",
+	[STMT_OUTBOX_FAIL] =
+	    "UPDATE alert_outbox SET lease_owner = NULL, lease_until = NULL,"
+	    " not_before = ?3, last_error = ?4"
+	    " WHERE seq = ?1 AND lease_owner = ?2",
+	/* the Admin API and vennactl */
+	[STMT_RL_GET] =
+	    "SELECT " RL_COLS " FROM rate_limits"
+	    " WHERE workspace_id = ?1 AND model = ?2",
+	[STMT_RL_SET] =
+	    "INSERT INTO rate_limits (workspace_id, model, " RL_COLS ","
+	    " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+	    " ON CONFLICT (workspace_id, model) DO UPDATE SET"
+	    " max_requests_per_1_minute = excluded.max_requests_per_1_minute,"
+	    " max_tokens_per_1_minute = excluded.max_tokens_per_1_minute,"
+	    " max_requests_per_1_day = excluded.max_requests_per_1_day,"
+	    " batch_1_day_max_input_tokens ="
+	    " excluded.batch_1_day_max_input_tokens,"
+	    " updated_at = excluded.updated_at",
+	[STMT_RL_DROP] =
+	    "DELETE FROM rate_limits WHERE workspace_id = ?1 AND model = ?2",
+#undef RL_COLS
+	[STMT_KL_SET] =
+	    "INSERT INTO key_limits (key_id, max_requests_per_1_minute,"
+	    " max_tokens_per_1_minute, max_requests_per_1_day, updated_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key_id) DO UPDATE SET"
+	    " max_requests_per_1_minute = excluded.max_requests_per_1_minute,"
+	    " max_tokens_per_1_minute = excluded.max_tokens_per_1_minute,"
+	    " max_requests_per_1_day = excluded.max_requests_per_1_day,"
+	    " updated_at = excluded.updated_at",
+	[STMT_KL_DROP] =
+	    "DELETE FROM key_limits WHERE key_id = ?1",
+	[STMT_WL_GET] =
+	    "SELECT max_concurrent FROM workspace_limits"
+	    " WHERE workspace_id = ?1",
+	[STMT_WL_SET] =
+	    "INSERT INTO workspace_limits (workspace_id, max_concurrent,"
+	    " updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (workspace_id)"
+	    " DO UPDATE SET max_concurrent = excluded.max_concurrent,"
+	    " updated_at = excluded.updated_at",
+	[STMT_WL_DROP] =
+	    "DELETE FROM workspace_limits WHERE workspace_id = ?1",
+	[STMT_SL_GET] =
+	    "SELECT threshold_pusd FROM spend_limits WHERE workspace_id = ?1",
+	[STMT_SL_SET] =
+	    "INSERT INTO spend_limits (workspace_id, threshold_pusd,"
+	    " updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (workspace_id)"
+	    " DO UPDATE SET threshold_pusd = excluded.threshold_pusd,"
+	    " updated_at = excluded.updated_at",
+	[STMT_SL_DROP] =
+	    "DELETE FROM spend_limits WHERE workspace_id = ?1",
+#define ALERT_COLS							\
+	    "id, threshold_pusd, recipients, subject_prefix, created_at,"	\
+	    " fired_month"
+	[STMT_ALERT_INSERT] =
+	    "INSERT INTO spend_alerts (id, workspace_id, threshold_pusd,"
+	    " recipients, subject_prefix, created_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[STMT_ALERT_GET] =
+	    "SELECT " ALERT_COLS " FROM spend_alerts"
+	    " WHERE id = ?1 AND workspace_id = ?2",
+	[STMT_ALERT_SEQ] =
+	    "SELECT seq FROM spend_alerts WHERE id = ?1 AND workspace_id = ?2",
+	/* between the cursors ?2 and ?3 (seqs, exclusive) */
+	[STMT_ALERT_LIST_ASC] =
+	    "SELECT " ALERT_COLS " FROM spend_alerts WHERE workspace_id = ?1"
+	    " AND seq > ?2 AND seq < ?3 ORDER BY seq ASC LIMIT ?4",
+	[STMT_ALERT_LIST_DESC] =
+	    "SELECT " ALERT_COLS " FROM spend_alerts WHERE workspace_id = ?1"
+	    " AND seq > ?2 AND seq < ?3 ORDER BY seq DESC LIMIT ?4",
+	/* a new threshold may fire again this month */
+	[STMT_ALERT_UPDATE] =
+	    "UPDATE spend_alerts SET fired_month = CASE threshold_pusd"
+	    " WHEN ?3 THEN fired_month END, threshold_pusd = ?3,"
+	    " recipients = ?4, subject_prefix = ?5"
+	    " WHERE id = ?1 AND workspace_id = ?2",
+	[STMT_ALERT_DELETE] =
+	    "DELETE FROM spend_alerts WHERE id = ?1 AND workspace_id = ?2",
+	[STMT_ALERT_COUNT] =
+	    "SELECT count(*) FROM spend_alerts WHERE workspace_id = ?1",
+#undef ALERT_COLS
+	[STMT_PERM_GET] =
+	    "SELECT mode, model_ids FROM model_permissions"
+	    " WHERE workspace_id = ?1",
+	[STMT_PERM_SET] =
+	    "INSERT INTO model_permissions (workspace_id, mode, model_ids,"
+	    " updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (workspace_id)"
+	    " DO UPDATE SET mode = excluded.mode,"
+	    " model_ids = excluded.model_ids, updated_at = excluded.updated_at",
+	[STMT_PERM_DROP] =
+	    "DELETE FROM model_permissions WHERE workspace_id = ?1",
+
 	[STMT_USAGE_INSERT] =
 	    "INSERT INTO usage (request_id, created_at, workspace_id, key_id,"
 	    " endpoint, model, upstream, prompt_tokens, completion_tokens,"

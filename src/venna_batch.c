@@ -12,8 +12,9 @@
  *  2. imports the workers' usage journals and checkpoints the WAL, under
  *     the checkpoint lock the workers' checkpointer also takes;
  *  3. runs each task of the table below in order, each with what is left
- *     of batch_time_budget: queued batches, background responses whose
- *     worker died, the reclaiming of deleted and expired files;
+ *     of batch_time_budget: the reclaiming of deleted and expired files,
+ *     spend alerts (fired and delivered to alert_command), background
+ *     responses whose worker died, queued batches;
  *  4. imports its own usage rows, and exits 0.
  *
  * Every task claims its work with a lease in the database and records
@@ -24,8 +25,12 @@
  */
 #include "config.h"
 
+#include <sys/types.h>
+#include <sys/wait.h>
+
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +49,7 @@
 #include "ids.h"
 #include "lease.h"
 #include "ledger.h"
+#include "limits_store.h"
 #include "log.h"
 #include "orphans.h"
 #include "priv.h"
@@ -52,14 +58,20 @@
 #include "upstream.h"
 
 #define FILES_BUDGET_MS	5000
+#define ALERTS_BUDGET_MS	20000	/* delivering, per pass */
+#define ALERT_TIMEOUT_MS	30000	/* one run of alert_command */
+#define ALERT_LEASE_S		120	/* > the timeout: a live run keeps it */
+#define ALERT_BACKOFF_MAX_S	3600	/* a failing command: once an hour */
 
 static enum vn_err	files_task(struct runner *);
+static enum vn_err	alerts_task(struct runner *);
 
 static const struct task {
 	const char	*name;
 	enum vn_err	(*run)(struct runner *);
 } tasks[] = {
 	{ "files", files_task },
+	{ "alerts", alerts_task },
 	{ "responses", background_recover_task },
 	{ "batches", batch_task },
 };
@@ -90,6 +102,148 @@ files_task(struct runner *rn)
 		log_info("files: %zu orphaned contents removed%s", orphans,
 		    p.incomplete ? " (out of time)" : "");
 	return rc;
+}
+
+/*
+ * Run alert_command (path, no shell) with json on its standard input
+ * and its output on our standard error (cron mails it), in a process
+ * group of its own, killed whole after timeout_ms.  Returns 0 when it
+ * exited 0; otherwise -1 with why.  Nothing is held meanwhile: the
+ * row's lease is an ordinary UPDATE already committed.
+ */
+static int
+alert_run(const char *path, const char *json, long timeout_ms, char *why,
+    size_t whysz)
+{
+	struct sigaction sa;
+	struct timespec	 ts = { 0, 10 * 1000000L };
+	long long	 end = clock_ms() + timeout_ms;
+	size_t		 left = strlen(json);
+	ssize_t		 n;
+	pid_t		 pid, w;
+	int		 p[2], status, fd;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		snprintf(why, whysz, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		snprintf(why, whysz, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* Only async-signal-safe calls until exec. */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGPIPE, &sa, NULL);
+		setpgid(0, 0);
+		if (dup2(p[0], STDIN_FILENO) == -1 ||
+		    dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
+			_exit(126);
+		for (fd = STDERR_FILENO + 1; fd < 1024; fd++)
+			close(fd);
+		execl(path, path, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);	/* both sides: no race with the kill */
+	close(p[0]);
+	/* Far below a pipe's buffer: never blocks, even if unread. */
+	while (left > 0 && ((n = write(p[1], json, left)) > 0 ||
+	    (n == -1 && errno == EINTR)))
+		if (n > 0) {
+			json += n;
+			left -= (size_t)n;
+		}
+	close(p[1]);
+	while ((w = waitpid(pid, &status, WNOHANG)) == 0 &&
+	    clock_ms() < end)
+		nanosleep(&ts, NULL);
+	if (w == 0) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			continue;
+		snprintf(why, whysz, "timed out after %ld ms", timeout_ms);
+		return -1;
+	}
+	if (w == -1) {
+		snprintf(why, whysz, "waitpid: %s", strerror(errno));
+		return -1;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status))
+		snprintf(why, whysz, "exited %d", WEXITSTATUS(status));
+	else
+		snprintf(why, whysz, "killed by signal %d",
+		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	return -1;
+}
+
+/*
+ * Spend alerts: fire those the month's settled spend has passed and no
+ * worker fired (limits_alerts_sweep()), then deliver the outbox: each
+ * fired alert is claimed with a lease, handed to alert_command, and
+ * marked delivered when the command exited 0.  A failure is retried
+ * later, each time twice as late (up to an hour); a pass killed while
+ * a command runs leaves the row to the next pass, which runs it again:
+ * delivery is at least once, and the JSON's id and period_start tell a
+ * repeat.  Without alert_command, fired alerts wait for one.
+ */
+static enum vn_err
+alerts_task(struct runner *rn)
+{
+	struct limits_outbox_row row;
+	long long		 deadline, left;
+	char			 why[128];
+	int			 fired = 0, got, sent = 0, failed = 0;
+	enum vn_err		 rc;
+	int64_t			 now, backoff;
+
+	if ((rc = limits_alerts_sweep(rn->store, (int64_t)time(NULL),
+	    &fired)) != VN_OK)
+		log_warn("alerts: the month's spend could not be checked");
+	else if (fired > 0)
+		log_info("alerts: %d spend alerts fired", fired);
+	if (rn->cfg->alert_command == NULL) {
+		if (fired > 0)
+			log_info("alerts: no alert_command is set; they wait "
+			    "for one");
+		return rc;
+	}
+	deadline = clock_ms() + ALERTS_BUDGET_MS;
+	if (deadline > rn->deadline_ms)
+		deadline = rn->deadline_ms;
+	while ((left = deadline - clock_ms()) >= 1000) {
+		now = (int64_t)time(NULL);
+		if ((rc = limits_outbox_claim(rn->store, rn->cfg, rn->owner,
+		    now, ALERT_LEASE_S, &row, &got)) != VN_OK || !got)
+			break;
+		if (alert_run(rn->cfg->alert_command, row.payload,
+		    left < ALERT_TIMEOUT_MS ? (long)left : ALERT_TIMEOUT_MS,
+		    why, sizeof(why)) == 0) {
+			if (limits_outbox_done(rn->store, rn->owner, row.seq,
+			    (int64_t)time(NULL)) == VN_OK)
+				sent++;
+		} else {
+			backoff = row.attempts >= 7 ? ALERT_BACKOFF_MAX_S :
+			    60LL << (row.attempts > 0 ? row.attempts - 1 : 0);
+			if (backoff > ALERT_BACKOFF_MAX_S)
+				backoff = ALERT_BACKOFF_MAX_S;
+			log_warn("alerts: %s: %s (attempt %ld; again in %llds)",
+			    rn->cfg->alert_command, why, row.attempts,
+			    (long long)backoff);
+			(void)limits_outbox_fail(rn->store, rn->owner, row.seq,
+			    (int64_t)time(NULL) + backoff, why);
+			failed++;
+		}
+		free(row.payload);
+	}
+	if (sent > 0)
+		log_info("alerts: %d delivered", sent);
+	return rc != VN_OK || failed > 0 ? VN_EUNAVAIL : VN_OK;
 }
 
 static const struct option longopts[] = {

@@ -42,6 +42,7 @@
 #include "ledger.h"
 #include "report.h"
 #include "schema.h"
+#include "vennactl_limits.h"
 #include "workspace.h"
 
 struct ctl {
@@ -72,6 +73,19 @@ static int	cmd_audit(struct ctl *);
 static int	cmd_usage(struct ctl *);
 static int	cmd_db_check(struct ctl *);
 
+/* The limits commands live in vennactl_limits.c. */
+#define LIMITS_CMD(name)						\
+static int								\
+cmd_limits_##name(struct ctl *c)					\
+{									\
+	return vennactl_limits_##name(c->cfg, c->argc, c->argv);	\
+}
+LIMITS_CMD(show)
+LIMITS_CMD(set)
+LIMITS_CMD(key)
+LIMITS_CMD(org)
+#undef LIMITS_CMD
+
 static const struct command commands[] = {
 	{ "init", NULL, cmd_init, "init" },
 	{ "workspace", "create", cmd_ws_create, "workspace create NAME" },
@@ -92,6 +106,10 @@ static const struct command commands[] = {
 	{ "usage", NULL, cmd_usage,
 	    "usage [--workspace NAME] [--since DATE] [--by model|key|day] "
 	    "[--format table|json|csv]" },
+	{ "limits", "show", cmd_limits_show, VENNACTL_LIMITS_SHOW },
+	{ "limits", "set", cmd_limits_set, VENNACTL_LIMITS_SET },
+	{ "limits", "key", cmd_limits_key, VENNACTL_LIMITS_KEY },
+	{ "limits", "org", cmd_limits_org, VENNACTL_LIMITS_ORG },
 	{ "db", "check", cmd_db_check, "db check" },
 	{ NULL, NULL, NULL, NULL }
 };

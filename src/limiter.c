@@ -1,0 +1,390 @@
+/*
+ * limiter.c: the counters every process of a host shares (limiter.h).
+ *
+ * The segment is one regular file beside the database, mapped shared
+ * by every process that opens it, laid out as struct seg: a header
+ * (with the one lock), the spend slots of the workspaces, the rate
+ * scopes and the holds.  Every size is fixed at compile time, so the
+ * hot path never allocates and never resizes anything another process
+ * has mapped.  The file is rebuilt from zero when its header was
+ * written under another boot (every counter in it describes processes
+ * that no longer exist) or by another layout.
+ *
+ * Soundness under a dying lock holder.  A process killed while holding
+ * the mutex leaves whatever it had stored so far; the next locker gets
+ * EOWNERDEAD, marks the mutex consistent and rebuilds the aggregates
+ * that depend on holds (reserved spend, requests in flight) from the
+ * hold table, which is the truth for them.  Every other update is
+ * ordered so that stopping between any two stores errs toward
+ * refusing: a hold is written whole before it is published (pid last)
+ * and counted after; a window is counted before its hold could give
+ * tokens back; spend is added before the hold that reserved it is
+ * freed (so a death in between counts that spend twice, never zero
+ * times); a recycled slot is a tombstone while it is rewritten.
+ */
+#include "config.h"
+
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "limiter.h"
+#include "ratewin.h"
+
+/*
+ * Table sizes.  With these the file is about 3.7 MiB: the rate scopes
+ * are most of it (3.3 KiB each, the two rings).
+ *  - LIM_SCOPES: workspace and model pairs plus keys counted at once;
+ *    a scope idle for a whole day is recycled when a new one needs
+ *    its place.
+ *  - LIM_WORKSPACES: workspaces with a spend count or a request in
+ *    flight this month; a slot idle and of an earlier month is
+ *    recycled.
+ *  - LIM_HOLDS: calls admitted and not settled, at once, host-wide.
+ */
+#define LIM_SCOPES	1024
+#define LIM_WORKSPACES	1024
+#define LIM_HOLDS	4096
+
+#define SEG_MAGIC	0x314d494c4e4e4556ULL	/* "VENNLIM1" */
+#define SEG_VERSION	1
+#define BOOT_ID_LEN	40
+#define NO_MONTH	INT64_MIN	/* a spend slot with no count */
+#define NO_SLOT		UINT32_MAX
+
+/* What a slot of the scope or workspace table is. */
+enum slot_kind {
+	SK_EMPTY = 0,	/* never used: ends a probe */
+	SK_TOMB,	/* being rewritten, or free again: a probe goes on */
+	SK_MODEL,	/* rate windows of a workspace and model */
+	SK_KEY,		/* rate windows of a key */
+	SK_WS,		/* spend and requests in flight of a workspace */
+	SK_ORG		/* the organization's spend (the header's slot) */
+};
+
+/* A workspace's month: settled spend, reservations, calls in flight. */
+struct wslot {
+	uint32_t	 kind;		/* enum slot_kind */
+	uint32_t	 gen;		/* bumped when the slot is recycled */
+	char		 ws[LIMITER_MAX_NAME + 1];
+	int64_t		 month;		/* month of spent; NO_MONTH: none */
+	int64_t		 spent;		/* settled, pusd */
+	int64_t		 reserved;	/* held by calls in flight, pusd */
+	int64_t		 inflight;	/* holds with HOLD_INFLIGHT */
+};
+
+/* The windows of one rate scope. */
+struct scope {
+	uint32_t	 kind;		/* enum slot_kind */
+	uint32_t	 gen;		/* bumped when the slot is recycled */
+	char		 ws[LIMITER_MAX_NAME + 1];
+	char		 name[LIMITER_MAX_NAME + 1];	/* model or key */
+	struct rw_cell	 minute[RW_MINUTE_N + 1];
+	struct rw_cell	 day[RW_DAY_N + 1];
+};
+
+#define HOLD_SPEND	0x01	/* reserve is in ws's slot */
+#define HOLD_ORG	0x02	/* reserve is in the organization's slot */
+#define HOLD_INFLIGHT	0x04	/* one of ws's requests in flight */
+#define HOLD_BATCH	0x08	/* tokens counted in the day rings */
+
+/* One admitted call (or one request in flight), until it settles. */
+struct hold {
+	int32_t		 pid;		/* 0: free */
+	uint32_t	 gen;		/* matches the grant's hold_gen */
+	uint64_t	 start;		/* the process's start time; 0: unknown */
+	uint32_t	 flags;		/* HOLD_* */
+	uint32_t	 ws, ws_gen;	/* spend slot, or NO_SLOT */
+	uint32_t	 scope[2];	/* workspace and model, key; or NO_SLOT */
+	uint32_t	 scope_gen[2];
+	uint32_t	 bucket;	/* where the tokens were counted */
+	int64_t		 tokens;	/* counted */
+	int64_t		 reserve;	/* pusd reserved */
+};
+
+struct seg_hdr {
+	uint64_t	 magic;		/* SEG_MAGIC once initialized */
+	uint32_t	 version;
+	uint32_t	 hold_next;	/* where to look for a free hold */
+	uint64_t	 size;		/* sizeof(struct seg) */
+	char		 boot_id[BOOT_ID_LEN];	/* "" if unknown */
+	uint64_t	 generation;	/* limiter_bump() */
+	uint32_t	 hold_gen;	/* the last generation handed out */
+	uint32_t	 slot_gen;	/* likewise for recycled slots */
+	pthread_mutex_t	 mu;		/* guards all but generation */
+	struct wslot	 org;
+};
+
+struct seg {
+	struct seg_hdr	 h;
+	struct wslot	 ws[LIM_WORKSPACES];
+	struct scope	 scope[LIM_SCOPES];
+	struct hold	 hold[LIM_HOLDS];
+};
+
+struct limiter {
+	struct seg	*seg;
+	pid_t		 pid;		/* ours, read at open */
+	uint64_t	 start;		/* our start time; 0: unknown */
+	int64_t		(*now_ms)(void);
+};
+
+static int64_t
+real_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Read a small file whole into buf (NUL-terminated, trailing newline
+ * dropped).  0 if it cannot be read.
+ */
+static int
+read_small(const char *path, char *buf, size_t bufsz)
+{
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, bufsz - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return 1;
+}
+
+/*
+ * The start time of process pid (field 22 of /proc/<pid>/stat, clock
+ * ticks since boot): with the pid it names a process even after the
+ * pid is reused.  0 if it cannot be read.  The second field is the
+ * command in parentheses and may hold spaces or ')', so the fields
+ * are counted from the last ')'.
+ */
+static uint64_t
+proc_start(pid_t pid)
+{
+	char		 path[64], buf[1024], *p;
+	int		 field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (!read_small(path, buf, sizeof(buf)) ||
+	    (p = strrchr(buf, ')')) == NULL)
+		return 0;
+	/* p is at the end of field 2; field 3 starts after a space. */
+	for (field = 2; field < 22 && *p != '\0'; p++)
+		if (*p == ' ')
+			field++;
+	return field == 22 ? strtoull(p, NULL, 10) : 0;
+}
+
+/* Our boot id (36 characters), "" when the system does not tell. */
+static void
+boot_id(char *out)
+{
+	if (!read_small("/proc/sys/kernel/random/boot_id", out, BOOT_ID_LEN))
+		out[0] = '\0';
+}
+
+/* Whether the header is one this build wrote during this boot. */
+static int
+hdr_current(const struct seg *seg, const char *boot)
+{
+	if (__atomic_load_n(&seg->h.magic, __ATOMIC_ACQUIRE) != SEG_MAGIC ||
+	    seg->h.version != SEG_VERSION ||
+	    seg->h.size != sizeof(struct seg))
+		return 0;
+	return boot[0] == '\0' || strncmp(seg->h.boot_id, boot,
+	    BOOT_ID_LEN) == 0;
+}
+
+/*
+ * Write a new segment: zeroes, the robust process-shared mutex, the
+ * header, and the magic last so that a process dying halfway leaves a
+ * file the next opener rebuilds.  The generation starts at the clock
+ * in milliseconds times 1000, not at 1: a segment rebuilt a
+ * millisecond later starts above anything fewer than 1000 bumps a
+ * millisecond took the old one to, so no process takes the new
+ * segment's generation for one it already saw.
+ */
+static int
+seg_init(struct seg *seg, const char *boot, int64_t now_ms)
+{
+	pthread_mutexattr_t	 ma;
+	int			 rc;
+
+	memset(seg, 0, sizeof(*seg));
+	if (pthread_mutexattr_init(&ma) != 0)
+		return 0;
+	rc = pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED) ||
+	    pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST) ||
+	    pthread_mutex_init(&seg->h.mu, &ma);
+	pthread_mutexattr_destroy(&ma);
+	if (rc != 0)
+		return 0;
+	seg->h.version = SEG_VERSION;
+	seg->h.size = sizeof(struct seg);
+	snprintf(seg->h.boot_id, sizeof(seg->h.boot_id), "%s", boot);
+	seg->h.generation = (uint64_t)now_ms * 1000;
+	seg->h.org.kind = SK_ORG;
+	seg->h.org.month = NO_MONTH;
+	__atomic_store_n(&seg->h.magic, SEG_MAGIC, __ATOMIC_RELEASE);
+	return 1;
+}
+
+enum vn_err
+limiter_open(const char *database, struct limiter **out, char *err,
+    size_t errsz)
+{
+	struct limiter	*lim = NULL;
+	struct stat	 st;
+	void		*map = MAP_FAILED;
+	char		 path[PATH_MAX], boot[BOOT_ID_LEN];
+	const char	*what = NULL;
+	enum vn_err	 rc = VN_ESYS;
+	int		 fd = -1, saved;
+
+	*out = NULL;
+	if (database == NULL || database[0] != '/') {
+		snprintf(err, errsz, "limiter: the database path must be "
+		    "absolute");
+		return VN_ECONFIG;
+	}
+	if (snprintf(path, sizeof(path), "%s%s", database, LIMITER_SUFFIX) >=
+	    (int)sizeof(path)) {
+		snprintf(err, errsz, "limiter: %s: path too long", database);
+		return VN_ECONFIG;
+	}
+	if ((lim = calloc(1, sizeof(*lim))) == NULL) {
+		snprintf(err, errsz, "limiter: out of memory");
+		return VN_ENOMEM;
+	}
+	boot_id(boot);
+	lim->pid = getpid();
+	lim->start = proc_start(lim->pid);
+	lim->now_ms = real_now_ms;
+
+	/* One opener at a time checks, and if need be rebuilds, the file. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1)
+		what = "open";
+	else if (flock(fd, LOCK_EX) == -1)
+		what = "flock";
+	else if (fstat(fd, &st) == -1)
+		what = "fstat";
+	else if (st.st_size != (off_t)sizeof(struct seg) &&
+	    ftruncate(fd, (off_t)sizeof(struct seg)) == -1)
+		what = "ftruncate";
+	else if ((map = mmap(NULL, sizeof(struct seg), PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0)) == MAP_FAILED)
+		what = "mmap";
+	else if (!hdr_current(map, boot) &&
+	    !seg_init(map, boot, lim->now_ms())) {
+		what = "pthread_mutex_init";
+		errno = EINVAL;
+	}
+	if (what != NULL) {
+		saved = errno;
+		snprintf(err, errsz, "limiter: %s: %s: %s", path, what,
+		    strerror(saved));
+		goto out;
+	}
+	lim->seg = map;
+	map = MAP_FAILED;
+	*out = lim;
+	lim = NULL;
+	rc = VN_OK;
+out:
+	if (map != MAP_FAILED)
+		munmap(map, sizeof(struct seg));
+	/*
+	 * Unlock by hand: the mapping holds the open file description,
+	 * and with it the flock, until munmap, whatever close() does.
+	 */
+	if (fd != -1) {
+		flock(fd, LOCK_UN);
+		close(fd);
+	}
+	free(lim);
+	return rc;
+}
+
+void
+limiter_close(struct limiter *lim)
+{
+	if (lim == NULL)
+		return;
+	munmap(lim->seg, sizeof(struct seg));
+	free(lim);
+}
+
+void
+limiter_set_clock(struct limiter *lim, int64_t (*now_ms)(void))
+{
+	lim->now_ms = now_ms != NULL ? now_ms : real_now_ms;
+}
+
+uint64_t
+limiter_generation(struct limiter *lim)
+{
+	return __atomic_load_n(&lim->seg->h.generation, __ATOMIC_ACQUIRE);
+}
+
+void
+limiter_bump(struct limiter *lim)
+{
+	__atomic_add_fetch(&lim->seg->h.generation, 1, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * Days since 1970-01-01 of a civil date, and back (H. Hinnant's
+ * algorithms, proleptic Gregorian): pure arithmetic, no time zone.
+ */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t		 era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int64_t
+limiter_month_start(int64_t t)
+{
+	int64_t		 z, era, doe, yoe, doy, mp, y, days;
+	int		 m;
+
+	days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	y += m <= 2;
+	return days_from_civil(y, m, 1) * 86400;
+}
