@@ -21,6 +21,7 @@ struct admission {
 	int			 batch;		/* a batch line's call */
 	struct limiter_grant	 grant;
 	int64_t			 reserve_pusd;
+	int64_t			 next_alert;	/* limits_view's */
 };
 
 enum vn_err	admission_enter(struct ctx *);

@@ -39,6 +39,8 @@ struct limits_view {
 	int64_t		 org_spend_limit;	/* pusd a month, 0: none */
 	long		 max_concurrent;	/* override, else cfg's */
 	int		 model_allowed;	/* model permissions let it in */
+	int64_t		 next_alert;	/* lowest spend alert still due this
+					 * month, pusd; 0: none */
 };
 
 enum vn_err	limits_view(struct store *, struct limiter *,

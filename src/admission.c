@@ -390,6 +390,7 @@ admission_admit(struct ctx *c, const struct call_spec *sp, size_t body_len,
 	}
 	a->admitted = 1;
 	a->batch = ask.batch;
+	a->next_alert = v.next_alert;
 	a->reserve_pusd = ask.reserve_pusd;
 	set_headers(c, &a->grant.requests, &a->grant.tokens);
 	return VN_OK;
@@ -411,8 +412,10 @@ admission_settle(struct ctx *c, struct admission *a, int64_t prompt,
 	a->admitted = 0;
 	limiter_settle(lim, &a->grant, a->batch ? prompt : prompt +
 	    completion, cost_pusd, &before, &after);
-	if (after > before && limits_alerts_crossed(c->store,
-	    c->who.workspace_id, before, after) != VN_OK)
+	/* Most settles cross nothing: no database work for them. */
+	if (a->next_alert > 0 && after >= a->next_alert && after > before &&
+	    limits_alerts_crossed(c->store, c->who.workspace_id, before,
+	    after) != VN_OK)
 		log_warn("limits: a spend alert of workspace %s could not be "
 		    "recorded", c->who.workspace_id);
 }

@@ -54,6 +54,7 @@ struct ws_row {
 	int64_t		 ws_spend, org_spend;	/* 0: none */
 	long		 conc;		/* -1: the server's */
 	int		 allowed;
+	int64_t		 next_alert;	/* pusd; 0: none due this month */
 };
 
 struct ws_slot {
@@ -185,6 +186,7 @@ ws_read(struct store *store, const char *ws, const char *model,
 		goto out;
 	sqlite3_bind_text(st, 1, ws, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, model, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, limiter_month_start((int64_t)time(NULL)));
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
 		for (i = 0; i < LIM__N; i++)
@@ -193,6 +195,7 @@ ws_read(struct store *store, const char *ws, const char *model,
 		row->org_spend = col_or(st, 5, 0);
 		row->conc = (long)col_or(st, 6, -1);
 		row->allowed = (int)col_or(st, 7, 1) != 0;
+		row->next_alert = col_or(st, 8, 0);
 		rc = VN_OK;
 	} else
 		rc = step == SQLITE_DONE ? VN_ESTORE : db_rc(db, step,
@@ -254,7 +257,9 @@ ws_get(struct store *store, struct limiter *lim, const char *ws,
 
 /*
  * What one model call of workspace_id with key_id (NULL or "": none)
- * may do, into *v.  VN_ESTORE if the database failed.
+ * may do with model m (NULL: only what holds for every model, for the
+ * workspace's share of the pool), into *v.  VN_ESTORE if the database
+ * failed.
  */
 enum vn_err
 limits_view(struct store *store, struct limiter *lim, const struct cfg *cfg,
@@ -267,14 +272,18 @@ limits_view(struct store *store, struct limiter *lim, const struct cfg *cfg,
 	int		 i;
 
 	memset(v, 0, sizeof(*v));
-	if ((rc = ws_get(store, lim, workspace_id, m->name, &row)) != VN_OK)
+	/* No model: the workspace's own limits only (its share). */
+	if ((rc = ws_get(store, lim, workspace_id, m != NULL ? m->name : "",
+	    &row)) != VN_OK)
 		return rc;
 	for (i = 0; i < LIM__N; i++)
-		v->ws.max[i] = row.ovr[i] >= 0 ? row.ovr[i] : m->limits.max[i];
+		v->ws.max[i] = row.ovr[i] >= 0 ? row.ovr[i] : m != NULL ?
+		    m->limits.max[i] : 0;
 	v->ws_spend_limit = row.ws_spend;
 	v->org_spend_limit = row.org_spend;
 	v->max_concurrent = row.conc >= 0 ? row.conc : cfg->max_concurrent;
-	v->model_allowed = row.allowed;
+	v->model_allowed = m != NULL ? row.allowed : 1;
+	v->next_alert = row.next_alert;
 	if (key_id == NULL || *key_id == '\0')
 		return VN_OK;
 	if (lim != NULL) {

@@ -203,7 +203,12 @@ const char *const sql_text[STMT__MAX] = {
 	    "  WHERE workspace_id = ?1),"
 	    " (SELECT (p.mode = 'allow_list') = EXISTS (SELECT 1"
 	    "  FROM json_each(p.model_ids) WHERE value = ?2)"
-	    "  FROM model_permissions p WHERE p.workspace_id = ?1)"
+	    "  FROM model_permissions p WHERE p.workspace_id = ?1),"
+	    /* the lowest alert not fired in month ?3: a settle that
+	     * stays below it needs no look at the alerts */
+	    " (SELECT min(max(threshold_pusd, 1)) FROM spend_alerts"
+	    "  WHERE workspace_id = ?1"
+	    "  AND (fired_month IS NULL OR fired_month <> ?3))"
 	    " FROM (SELECT 1) LEFT JOIN rate_limits r"
 	    " ON r.workspace_id = ?1 AND r.model = ?2",
 	[STMT_LIM_KEY] =
