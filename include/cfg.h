@@ -96,6 +96,7 @@ struct cfg {
 	long		 background_threads;	/* per process */
 	int		 admin_api;	/* serve /v1/organization */
 	long		 max_concurrent;	/* per workspace; 0: none */
+	int		 max_concurrent_pct;	/* of the pool, or 0: a count */
 	char		*alert_command;	/* spend alerts, or NULL */
 	size_t		 upload_min_rate;	/* bytes/s an upload keeps up */
 	long		 upload_timeout_ms;	/* an upload's whole body */
@@ -114,6 +115,7 @@ const char	*cfg_default_path(void);
 struct cfg	*cfg_open(const char **path, char *err, size_t errsz);
 void		 cfg_free(struct cfg *);
 const struct cfg_model *cfg_model_find(const struct cfg *, const char *);
+void		 cfg_set_pool(struct cfg *, long workers, long threads);
 int		 cfg_parse_size(const char *, size_t *);
 int		 cfg_parse_duration(const char *, long *);
 

@@ -28,6 +28,7 @@ struct request_body {
 enum vn_err	request_parse(struct ctx *, struct FCGX_Request *,
 		    struct request_body *, const char **authorization);
 int		request_read(void *body, char *, int);
-long		request_wait_ms(const struct request_body *, long long now);
+long long	request_deadline(const struct request_body *, long long now,
+		    int n);
 
 #endif /* REQUEST_H */

@@ -96,6 +96,7 @@ struct run {
 	int			 stop;
 	int			 retry;		/* a line is left for later */
 	int			 pausing;	/* no line waits any longer */
+	int			 paced;		/* a line waits for a limit */
 };
 
 /* Load the batch at seq into b; VN_ENOTFOUND if it is gone. */
@@ -376,6 +377,8 @@ line_thread(void *arg)
 		/* A line without a result stays pending for the next pass. */
 		if (res == NULL)
 			run->retry = 1;
+		if (res == NULL && wait_ms > 0)
+			run->paced = 1;
 		if (res != NULL) {
 			res->next = run->results;
 			run->results = res;
@@ -509,7 +512,8 @@ refill(struct run *run, int64_t *cursor, size_t room)
  * lease was lost (returns 0).  Results are committed as they come.
  */
 static int
-run_lines(struct runner *rn, struct batch_state *b, ctx_handler handler)
+run_lines(struct runner *rn, struct batch_state *b, ctx_handler handler,
+    int *paced)
 {
 	struct run	 run;
 	struct result	*list;
@@ -602,6 +606,7 @@ run_lines(struct runner *rn, struct batch_state *b, ctx_handler handler)
 		pthread_mutex_unlock(&run.mu);
 	}
 	all = exhausted && feeding && !run.retry;
+	*paced = run.paced;
 out:
 	pthread_mutex_lock(&run.mu);
 	run.stop = 1;
@@ -617,9 +622,12 @@ out:
 	return all;
 }
 
-/* Move one claimed batch as far as this pass can. */
+/*
+ * Move one claimed batch as far as this pass can; *paced says that
+ * lines of it wait for its workspace's limits.
+ */
 static enum vn_err
-advance(struct runner *rn, int64_t seq)
+advance(struct runner *rn, int64_t seq, int *paced)
 {
 	struct batch_state	 b;
 	struct route_match	 m;
@@ -656,7 +664,8 @@ advance(struct runner *rn, int64_t seq)
 	b.m = cfg_model_find(rn->cfg, b.model);
 	if ((rc = batch_io_open_input(rn, &b)) != VN_OK)
 		return rc;
-	if (run_lines(rn, &b, m.route->fn) && batch_io_to_finalizing(rn, &b))
+	if (run_lines(rn, &b, m.route->fn, paced) &&
+	    batch_io_to_finalizing(rn, &b))
 		rc = batch_io_finish(rn, &b, "completed");
 	close(b.input_fd);
 	return rc;
@@ -671,17 +680,24 @@ batch_task(struct runner *rn)
 {
 	int64_t		 seq;
 	enum vn_err	 rc = VN_OK;
+	int		 paced;
 
 	while (clock_ms() < rn->deadline_ms && (seq = claim(rn)) != 0) {
 		/*
-		 * A batch that could not move keeps its lease until it
-		 * expires: released, it would be claimed again at once.
+		 * A batch that could not move, or whose lines wait for a
+		 * limit, keeps its lease until it expires: released, it
+		 * would be claimed again at once.
 		 */
-		if (advance(rn, seq) != VN_OK) {
+		paced = 0;
+		if (advance(rn, seq, &paced) != VN_OK) {
 			log_warn("batch seq %lld: could not advance; retried "
 			    "in %d s", (long long)seq, BATCH_LEASE_S);
 			rc = VN_ESTORE;
-		} else
+		} else if (paced)
+			log_info("batch seq %lld: lines wait for the "
+			    "workspace's rate limits; retried in %d s",
+			    (long long)seq, BATCH_LEASE_S);
+		else
 			(void)batch_io_lease(rn, seq, 1);
 	}
 	return rc;

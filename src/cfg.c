@@ -878,12 +878,9 @@ finish_config(struct parser *p)
 		    c->upstreams[i].line)) == NULL)
 			return 0;
 	/* A share of the pool, now that its size is known. */
-	if (c->max_concurrent < 0) {
-		c->max_concurrent = c->workers * c->threads *
-		    -c->max_concurrent / 100;
-		if (c->max_concurrent < 1)
-			c->max_concurrent = 1;
-	}
+	if (c->max_concurrent < 0)
+		c->max_concurrent_pct = (int)-c->max_concurrent;
+	cfg_set_pool(c, c->workers, c->threads);
 
 	/* data_dir and pepper_file live beside the database by default. */
 	if ((tmp = strdup(c->database)) == NULL)
@@ -909,6 +906,23 @@ out:
 	free(tmp);
 	free(dir);
 	return ok;
+}
+
+/*
+ * The pool's size as it runs (venna-fcgi's -w and -t override the
+ * file's), and the share of it max_concurrent gives a workspace when
+ * it is a percentage.
+ */
+void
+cfg_set_pool(struct cfg *c, long workers, long threads)
+{
+	c->workers = workers;
+	c->threads = threads;
+	if (c->max_concurrent_pct == 0)
+		return;
+	c->max_concurrent = workers * threads * c->max_concurrent_pct / 100;
+	if (c->max_concurrent < 1)
+		c->max_concurrent = 1;
 }
 
 /*

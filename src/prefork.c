@@ -237,6 +237,7 @@ reload(struct master *m)
 		m->workers = (int)nc->workers;
 	if (!m->opts->threads_fixed)
 		m->threads = (int)nc->threads;
+	cfg_set_pool(nc, m->workers, m->threads);
 	m->gen++;
 	log_info("reloading %s: starting generation %u", m->opts->cfgpath,
 	    m->gen);

@@ -6,12 +6,8 @@
  */
 #include "config.h"
 
-#include <sys/socket.h>
-#include <sys/time.h>
-
 #include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +18,7 @@
 #include "clock.h"
 #include "ctx.h"
 #include "request.h"
+#include "readwatch.h"
 #include "url.h"
 
 /* A body's first bytes may take this long whatever the minimum rate. */
@@ -107,54 +104,63 @@ request_parse(struct ctx *c, FCGX_Request *fx, struct request_body *rb,
 }
 
 /*
- * How long the next read may wait at now: until the body's deadline,
- * or until the bytes so far fall below the minimum rate (after the
- * grace period), whichever comes first; <= 0 when one has passed.
+ * When the next read, of up to n bytes, must have ended (clock_ms()):
+ * by the body's deadline, and by the time the bytes so far keep the
+ * minimum rate up (after the grace period) plus the time the read
+ * needs at the rate the sender has kept so far (twice over, and at
+ * least a second), so a sender at the rate is never cut mid-read.
  */
-long
-request_wait_ms(const struct request_body *rb, long long now)
+long long
+request_deadline(const struct request_body *rb, long long now, int n)
 {
+	long long	 end = rb->start_ms + rb->timeout_ms, by_rate, rate;
 	long long	 elapsed = now - rb->start_ms;
-	long long	 wait = rb->timeout_ms - elapsed, by_rate;
 
-	if (rb->min_rate > 0) {
-		/* got bytes keep the rate up until this many ms in. */
-		by_rate = UPLOAD_GRACE_MS + rb->got * 1000 /
-		    (long long)rb->min_rate - elapsed;
-		if (by_rate < wait)
-			wait = by_rate;
-	}
-	return wait > LONG_MAX ? LONG_MAX : (long)wait;
+	if (rb->min_rate == 0)
+		return end;
+	rate = elapsed > 0 ? rb->got * 1000 / elapsed : 0;
+	if (rate < (long long)rb->min_rate)
+		rate = (long long)rb->min_rate;
+	by_rate = rb->start_ms + UPLOAD_GRACE_MS + rb->got * 1000 /
+	    (long long)rb->min_rate;
+	if (by_rate < now)
+		by_rate = now;
+	by_rate += 2 * (long long)n * 1000 / rate;
+	if (by_rate < now + 1000)
+		by_rate = now + 1000;
+	return by_rate < end ? by_rate : end;
 }
 
 /*
- * The body reader of a FastCGI request (ctx.h's ctx_input).  Each read
- * is bounded by a receive timeout on the web server's connection, set
- * from request_wait_ms(): libfcgi reads with plain blocking read(2), so
- * this is the one place a stalled sender can be cut off.
+ * The body reader of a FastCGI request (ctx.h's ctx_input).  A slow
+ * sender gets no more than its due: each read asks for about a
+ * second's worth at the rate kept so far, and is cut off at
+ * request_deadline() by readwatch.c.
  */
 int
 request_read(void *arg, char *p, int n)
 {
 	struct request_body	*rb = arg;
-	struct timeval		 tv;
-	long			 wait;
-	int			 got;
+	long long		 now = clock_ms(), elapsed, want;
+	int			 got, slot;
 
-	if ((wait = request_wait_ms(rb, clock_ms())) <= 0) {
+	elapsed = now - rb->start_ms;
+	if (elapsed >= rb->timeout_ms) {
 		rb->in->stalled = 1;
 		return -1;
 	}
-	tv.tv_sec = wait / 1000;
-	tv.tv_usec = (wait % 1000) * 1000;
-	if (rb->fx->ipcFd >= 0)
-		(void)setsockopt(rb->fx->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-		    sizeof(tv));
+	if (rb->min_rate > 0) {
+		want = elapsed > 0 ? rb->got * 1000 / elapsed : 0;
+		if (want < (long long)rb->min_rate)
+			want = (long long)rb->min_rate;
+		if (want < n)
+			n = (int)want;
+	}
+	slot = readwatch_begin(rb->fx->ipcFd, request_deadline(rb, now, n));
 	got = FCGX_GetStr(p, n, rb->fx->in);
+	if (readwatch_end(slot))
+		rb->in->stalled = 1;
 	if (got > 0)
 		rb->got += got;
-	if (got < n && FCGX_GetError(rb->fx->in) != 0 &&
-	    request_wait_ms(rb, clock_ms()) <= 0)
-		rb->in->stalled = 1;
-	return got;
+	return rb->in->stalled ? -1 : got;
 }

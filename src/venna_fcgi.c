@@ -264,6 +264,7 @@ main(int argc, char *argv[])
 		workers = cfg->workers;
 	if (threads == -1)
 		threads = cfg->threads;
+	cfg_set_pool(cfg, workers, threads);
 	if (listen_spec == NULL)
 		listen_spec = cfg->listen;
 
