@@ -12,8 +12,17 @@
 #include "venna.h"
 #include "limiter.h"
 
-struct call_spec;
 struct cfg_model;
+struct json_object;
+
+/* A model call, as admission sees it. */
+struct admission_call {
+	const struct cfg_model	*model;
+	const char		*model_name;	/* as the client named it */
+	struct json_object	*body;		/* its caps: max_tokens, n */
+	size_t			 body_len;	/* the upstream body's bytes */
+	int			 embeddings;	/* no output tokens */
+};
 
 /* One model call's admission, from admit to settle. */
 struct admission {
@@ -26,15 +35,15 @@ struct admission {
 
 enum vn_err	admission_enter(struct ctx *);
 void		admission_leave(struct ctx *);
-enum vn_err	admission_admit(struct ctx *, const struct call_spec *,
-		    size_t body_len, struct admission *);
+enum vn_err	admission_admit(struct ctx *, const struct admission_call *,
+		    struct admission *);
 void		admission_settle(struct ctx *, struct admission *,
 		    int64_t prompt, int64_t completion, int64_t cost_pusd);
 enum vn_err	admission_model_allowed(struct ctx *, const char *model,
 		    int *allowed);
 enum vn_err	admission_model(struct ctx *, const char *name,
 		    const struct cfg_model **);
-int64_t		admission_output_cap(const struct call_spec *);
+int64_t		admission_output_cap(const struct admission_call *);
 struct limiter	*admission_limiter(const struct cfg *);
 enum vn_err	admission_batch_check(struct store *, const struct cfg *,
 		    const char *workspace_id, const struct cfg_model *,

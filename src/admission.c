@@ -35,7 +35,6 @@
 #include <json.h>
 
 #include "admission.h"
-#include "call.h"
 #include "cfg.h"
 #include "ctx.h"
 #include "limiter.h"
@@ -315,27 +314,27 @@ member_int(struct json_object *o, const char *name)
  * reserve_output_tokens.  Embeddings produce none.
  */
 int64_t
-admission_output_cap(const struct call_spec *sp)
+admission_output_cap(const struct admission_call *ac)
 {
 	int64_t	 cap, n;
 
-	if (strcmp(sp->endpoint, "/v1/embeddings") == 0)
+	if (ac->embeddings)
 		return 0;
-	if ((cap = member_int(sp->body, "max_completion_tokens")) <= 0 &&
-	    (cap = member_int(sp->body, "max_tokens")) <= 0)
-		cap = sp->model->reserve_output_tokens;
-	if ((n = member_int(sp->body, "n")) > 1 && n <= 128)
+	if ((cap = member_int(ac->body, "max_completion_tokens")) <= 0 &&
+	    (cap = member_int(ac->body, "max_tokens")) <= 0)
+		cap = ac->model->reserve_output_tokens;
+	if ((n = member_int(ac->body, "n")) > 1 && n <= 128)
 		cap *= n;
 	return cap;
 }
 
 /*
- * Admit the call sp, whose upstream body is body_len bytes: *a is
- * filled for admission_settle().  A refusal sets c's fault (429, or
- * 404 for a model the workspace may not use) and counts nothing.
+ * Admit the call ac: *a is filled for admission_settle().  A refusal
+ * sets c's fault (429, or 404 for a model the workspace may not use)
+ * and counts nothing.
  */
 enum vn_err
-admission_admit(struct ctx *c, const struct call_spec *sp, size_t body_len,
+admission_admit(struct ctx *c, const struct admission_call *ac,
     struct admission *a)
 {
 	struct limits_view	 v;
@@ -352,26 +351,26 @@ admission_admit(struct ctx *c, const struct call_spec *sp, size_t body_len,
 	if ((l = limiter_of(c)) == NULL)
 		return c->fault.err;
 	if ((rc = limits_view(c->store, l, c->cfg, c->who.workspace_id,
-	    c->who.key_id, sp->model, &v)) != VN_OK)
+	    c->who.key_id, ac->model, &v)) != VN_OK)
 		return fault_set(&c->fault, VN_ESTORE, NULL, NULL, "The "
 		    "gateway could not read this workspace's limits. Please "
 		    "retry.");
 	if (!v.model_allowed)
 		return fault_set(&c->fault, VN_ENOMODEL, "model",
 		    "model_not_found", "The model '%.200s' does not exist or "
-		    "you do not have access to it.", sp->model_name);
-	prompt = (int64_t)(body_len / BYTES_PER_TOKEN);
-	output = admission_output_cap(sp);
+		    "you do not have access to it.", ac->model_name);
+	prompt = (int64_t)(ac->body_len / BYTES_PER_TOKEN);
+	output = admission_output_cap(ac);
 	memset(&ask, 0, sizeof(ask));
 	ask.workspace_id = c->who.workspace_id;
 	ask.key_id = c->who.key_id;
-	ask.model = sp->model->name;
+	ask.model = ac->model->name;
 	ask.ws = v.ws;
 	ask.key = v.key;
 	ask.batch = c->batch_id != NULL;
 	/* A batch's day limit counts input tokens only, as OpenAI's does. */
 	ask.tokens = ask.batch ? prompt : prompt + output;
-	ask.reserve_pusd = usage_cost(sp->model, prompt, 0, output,
+	ask.reserve_pusd = usage_cost(ac->model, prompt, 0, output,
 	    c->price_pct);
 	ask.ws_spend_limit = v.ws_spend_limit;
 	ask.org_spend_limit = v.org_spend_limit;
@@ -380,7 +379,7 @@ admission_admit(struct ctx *c, const struct call_spec *sp, size_t body_len,
 	memset(&why, 0, sizeof(why));
 	rc = limiter_admit(l, &ask, &a->grant, &why);
 	if (rc == VN_ELIMIT)
-		return refused(c, sp->model_name, &why);
+		return refused(c, ac->model_name, &why);
 	if (rc != VN_OK) {
 		if (rc == VN_EUNAVAIL)
 			c->fault.retry_after = 1;

@@ -324,6 +324,7 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 	struct call_tally	 t;
 	struct buf		 body;
 	struct admission	 adm;
+	struct admission_call	 ac;
 	const char		*used = NULL;
 	size_t			 i;
 	enum call_outcome	 out = CALL_RETRY;
@@ -341,7 +342,12 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 		    "request body could not be prepared for the upstream.");
 	}
 	/* Refused by a limit: no upstream called, nothing billed. */
-	if ((rc = admission_admit(c, sp, body.len, &adm)) != VN_OK) {
+	ac.model = sp->model;
+	ac.model_name = sp->model_name;
+	ac.body = sp->body;
+	ac.body_len = body.len;
+	ac.embeddings = strcmp(sp->endpoint, "/v1/embeddings") == 0;
+	if ((rc = admission_admit(c, &ac, &adm)) != VN_OK) {
 		buf_free(&body);
 		return rc;
 	}

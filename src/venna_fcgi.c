@@ -264,7 +264,6 @@ main(int argc, char *argv[])
 		workers = cfg->workers;
 	if (threads == -1)
 		threads = cfg->threads;
-	cfg_set_pool(cfg, workers, threads);
 	if (listen_spec == NULL)
 		listen_spec = cfg->listen;
 
@@ -296,6 +295,12 @@ main(int argc, char *argv[])
 	    chown(listen_spec, pu->uid, pu->gid) == -1)
 		errx(1, "chown %s: %s", listen_spec, strerror(errno));
 	become(pu, uflag);
+	/*
+	 * Its own pool: a workspace's share follows -w and -t.  (A worker
+	 * a web server spawned cannot know how many siblings it has: its
+	 * share is taken of venna.conf's workers x threads.)
+	 */
+	cfg_set_pool(cfg, workers, threads);
 	memset(&po, 0, sizeof(po));
 	po.cfgpath = cfgpath;
 	po.cfgp = &cfg;

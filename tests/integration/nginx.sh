@@ -10,6 +10,10 @@ require node "$NODE"
 require curl "$(command -v curl)"
 
 stack_new
+# The loads below are one workspace's, as many clients as the pool has
+# threads: its share of the pool is the whole pool here (limits.sh
+# shows the default share at work).
+STACK_SERVER="max_concurrent = 100%"
 stack_conf
 stack_init || { echo "Bail out! stack_init"; exit 1; }
 start_venna -w 2 -t 8 || { echo "Bail out! venna-fcgi"; exit 1; }
