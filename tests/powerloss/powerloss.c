@@ -101,11 +101,18 @@ static char		 delay_text[64];	/* POWERLOSS_CREATE_DELAY */
 static long		 delay_ms;
 
 /*
- * Held for reading while a log descriptor is open, for writing across
- * fork(): a child must not inherit a log descriptor, whose flock it
- * would then hold for ever.
+ * A child must not inherit a log descriptor, whose flock it would then
+ * hold for ever: fork() waits until none is open (nopen) and none can
+ * be opened (forking), holding forkmu across it.  A mutex, not a
+ * rwlock held for writing: glibc tells a write unlock from a read
+ * unlock by the owner's thread id, which the child does not keep, so a
+ * child cannot unlock a rwlock its parent write-locked.  A mutex it can
+ * unlock, which leaves ThreadSanitizer's view of the lock right too.
  */
-static pthread_rwlock_t	 forklock;
+static pthread_mutex_t	 forkmu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 forkcv = PTHREAD_COND_INITIALIZER;
+static unsigned		 nopen;		/* log descriptors open */
+static unsigned		 forking;	/* fork()s waiting for nopen == 0 */
 
 /* The next definition of each wrapped function, found once. */
 #define REAL(name, type) \
@@ -268,9 +275,20 @@ log_path(char *out, size_t outsz, dev_t dev, ino_t ino)
 	    (uintmax_t)ino);
 }
 
+/* A log descriptor is closed: a waiting fork() may go on. */
+static void
+log_closed(void)
+{
+	pthread_mutex_lock(&forkmu);
+	if (--nopen == 0 && forking)
+		pthread_cond_broadcast(&forkcv);
+	pthread_mutex_unlock(&forkmu);
+}
+
 /*
- * Open and lock the log of (dev, ino), with the fork lock held for
- * reading; log_unlock() undoes both.  -1 (and BROKEN) on failure.
+ * Open and lock the log of (dev, ino), counted in nopen (no fork()
+ * until it is closed); log_unlock() undoes both.  -1 (and BROKEN) on
+ * failure.
  */
 static int
 log_lock(dev_t dev, ino_t ino)
@@ -278,14 +296,18 @@ log_lock(dev_t dev, ino_t ino)
 	char	 path[PATH_MAX + 64];
 	int	 fd;
 
-	pthread_rwlock_rdlock(&forklock);
+	pthread_mutex_lock(&forkmu);
+	while (forking)
+		pthread_cond_wait(&forkcv, &forkmu);
+	nopen++;
+	pthread_mutex_unlock(&forkmu);
 	log_path(path, sizeof(path), dev, ino);
 	if ((fd = raw_open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
 	    0600)) == -1 || flock(fd, LOCK_EX) == -1) {
 		broken("log %s: %s", path, strerror(errno));
 		if (fd != -1)
 			raw_close(fd);
-		pthread_rwlock_unlock(&forklock);
+		log_closed();
 		return -1;
 	}
 	return fd;
@@ -297,7 +319,7 @@ log_unlock(int lfd)
 	if (lfd == -1)
 		return;
 	raw_close(lfd);
-	pthread_rwlock_unlock(&forklock);
+	log_closed();
 }
 
 static int64_t
@@ -1033,28 +1055,39 @@ register_pid(void)
 		broken("pid file %s: %s", path, strerror(errno));
 }
 
+/*
+ * Wait until no log descriptor is open; forking stops new ones (fork()
+ * does not wait for ever behind a stream of them).  forkmu stays held
+ * until fork_parent() or fork_child().
+ */
 static void
 fork_prepare(void)
 {
-	pthread_rwlock_wrlock(&forklock);
+	pthread_mutex_lock(&forkmu);
+	forking++;
+	while (nopen > 0)
+		pthread_cond_wait(&forkcv, &forkmu);
 }
 
 static void
 fork_parent(void)
 {
-	pthread_rwlock_unlock(&forklock);
+	if (--forking == 0)
+		pthread_cond_broadcast(&forkcv);
+	pthread_mutex_unlock(&forkmu);
 }
 
+/*
+ * Only the forking thread lives on here.  The condition variable may
+ * still count waiters of threads the child does not have, which a
+ * broadcast could wait for: it is made anew.  nopen is 0 already.
+ */
 static void
 fork_child(void)
 {
-	pthread_rwlockattr_t	 a;
-
-	pthread_rwlockattr_init(&a);
-	pthread_rwlockattr_setkind_np(&a,
-	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&forklock, &a);
-	pthread_rwlockattr_destroy(&a);
+	forking = 0;
+	pthread_cond_init(&forkcv, NULL);
+	pthread_mutex_unlock(&forkmu);
 	if (active)
 		register_pid();
 }
@@ -1066,15 +1099,8 @@ powerloss_init(void)
 	const char		*l = getenv("POWERLOSS_LOG");
 	const char		*d = getenv("POWERLOSS_CREATE_DELAY");
 	const char		*colon;
-	pthread_rwlockattr_t	 a;
 	char			 sub[PATH_MAX + 16];
 
-	pthread_rwlockattr_init(&a);
-	/* fork() must not wait for ever behind a stream of writers. */
-	pthread_rwlockattr_setkind_np(&a,
-	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&forklock, &a);
-	pthread_rwlockattr_destroy(&a);
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	if (r == NULL || l == NULL || realpath(r, root) == NULL ||
 	    realpath(l, logdir) == NULL)
