@@ -111,7 +111,12 @@ struct limiter_refusal {
 	int64_t		 limit;
 	int64_t		 used;		/* in the window, or spent + reserved */
 	int64_t		 requested;
-	long		 retry_after_ms;	/* 0: not within the window */
+	/*
+	 * LIMIT_RATE: until enough of the window has left for this call;
+	 * 0 if it never can (requested over the limit).  0 for
+	 * LIMIT_SPEND and LIMIT_CONCURRENT, which no clock frees.
+	 */
+	long		 retry_after_ms;
 };
 
 /*
@@ -143,8 +148,9 @@ enum vn_err	limiter_admit(struct limiter *, const struct limiter_ask *,
  * the window), its cost replaces the reservation in the month's spend.
  * *before and *after (either may be NULL) get the workspace's settled
  * spend this month around the change, so the caller can tell which
- * spend alerts it crossed.  A grant already settled or reclaimed is
- * ignored.
+ * spend alerts it crossed; both are -1 when that spend is not counted
+ * (no baseline and no limit) or the grant was already settled or
+ * reclaimed, which is otherwise ignored.
  */
 void		limiter_settle(struct limiter *, struct limiter_grant *,
 		    int64_t tokens, int64_t cost_pusd, int64_t *before,

@@ -48,6 +48,30 @@ enum rw_what {
 
 extern const struct rw_shape	rw_minute, rw_day;
 
+/*
+ * The windows of one scope (a workspace and model, or a key): requests
+ * and tokens of live calls in the minute, requests of live calls and
+ * tokens of batch lines in the day.  Its limits are an array indexed
+ * as limiter.h's enum limit_kind: requests a minute, tokens a minute,
+ * requests a day, batch tokens a day; 0 is no limit.
+ */
+#define RW_NLIMITS	4
+
+struct rw_scope {
+	struct rw_cell	 minute[RW_MINUTE_N + 1];
+	struct rw_cell	 day[RW_DAY_N + 1];
+};
+
+/* A full window: the one a refusal names. */
+struct rw_full {
+	int		 tag;		/* the caller's, of the scope */
+	int		 limit_idx;	/* index in the limits */
+	int64_t		 limit;		/* 0: no window is full */
+	int64_t		 used;		/* counted in it now */
+	int64_t		 want;		/* what the call asked */
+	long		 wait;		/* ms until it fits; -1: never */
+};
+
 int64_t		rw_bucket(const struct rw_shape *, int64_t now_ms);
 int64_t		rw_used(const struct rw_cell *, const struct rw_shape *,
 		    int64_t now_ms, enum rw_what);
@@ -60,5 +84,16 @@ uint32_t	rw_add(struct rw_cell *, const struct rw_shape *,
 		    int64_t now_ms, uint32_t req, int64_t tok);
 void		rw_adjust(struct rw_cell *, const struct rw_shape *,
 		    uint32_t bucket, int64_t dtok);
+
+int		rw_check(const struct rw_scope *, const int64_t *max,
+		    int batch, int64_t tokens, int64_t now_ms, int tag,
+		    struct rw_full *);
+uint32_t	rw_count(struct rw_scope *, int batch, int64_t tokens,
+		    int64_t now_ms);
+void		rw_recount(struct rw_scope *, int batch, uint32_t bucket,
+		    int64_t dtok);
+int		rw_idle(const struct rw_scope *, int64_t now_ms);
+int64_t		rw_remaining(const struct rw_scope *, int64_t limit,
+		    enum rw_what, int64_t now_ms, long *reset_ms);
 
 #endif /* RATEWIN_H */

@@ -147,3 +147,107 @@ rw_adjust(struct rw_cell *ring, const struct rw_shape *sh, uint32_t bucket,
 		return;
 	c->tok = c->tok + dtok < 0 ? 0 : c->tok + dtok;
 }
+
+/* Which window each limit of a scope is, in the order of RW_NLIMITS. */
+static const struct rw_limit {
+	int		 batch;		/* counts batch lines, or live calls */
+	int		 day;		/* in the day ring, or the minute's */
+	enum rw_what	 what;
+} limits[RW_NLIMITS] = {
+	{ 0, 0, RW_REQ },	/* requests a minute */
+	{ 0, 0, RW_TOK },	/* tokens a minute */
+	{ 0, 1, RW_REQ },	/* requests a day */
+	{ 1, 1, RW_TOK },	/* batch tokens a day */
+};
+
+/*
+ * Whether every window of the scope that applies (to a batch line or
+ * to a live call) has room for one more request and tokens more.  If
+ * not, *full names the full window that frees last (one that never
+ * can first), unless *full already names a worse one: so one rw_full
+ * can be carried over the scopes of a call, and tag says which scope
+ * it names.  Set full->limit to 0 before the first call.
+ */
+int
+rw_check(const struct rw_scope *sc, const int64_t *max, int batch,
+    int64_t tokens, int64_t now_ms, int tag, struct rw_full *full)
+{
+	const struct rw_limit	*l;
+	const struct rw_cell	*ring;
+	const struct rw_shape	*sh;
+	int64_t			 want;
+	long			 wait;
+	int			 i, room = 1;
+
+	for (i = 0; i < RW_NLIMITS; i++) {
+		l = &limits[i];
+		if (l->batch != (batch != 0) || max[i] <= 0)
+			continue;
+		ring = l->day ? sc->day : sc->minute;
+		sh = l->day ? &rw_day : &rw_minute;
+		want = l->what == RW_REQ ? 1 : tokens;
+		if ((wait = rw_wait(ring, sh, now_ms, l->what, max[i],
+		    want)) == 0)
+			continue;
+		room = 0;
+		if (full->limit != 0 && (full->wait == -1 ||
+		    (wait != -1 && wait <= full->wait)))
+			continue;
+		full->tag = tag;
+		full->limit_idx = i;
+		full->limit = max[i];
+		full->used = rw_used(ring, sh, now_ms, l->what);
+		full->want = want;
+		full->wait = wait;
+	}
+	return room;
+}
+
+/*
+ * Count one call: a live one as a request and its tokens in the
+ * minute and a request in the day, a batch line as its tokens in the
+ * day.  Returns the bucket its tokens went in, for rw_recount().
+ */
+uint32_t
+rw_count(struct rw_scope *sc, int batch, int64_t tokens, int64_t now_ms)
+{
+	if (batch)
+		return rw_add(sc->day, &rw_day, now_ms, 0, tokens);
+	rw_add(sc->day, &rw_day, now_ms, 1, 0);
+	return rw_add(sc->minute, &rw_minute, now_ms, 1, tokens);
+}
+
+/* Correct the tokens rw_count() put in bucket by dtok. */
+void
+rw_recount(struct rw_scope *sc, int batch, uint32_t bucket, int64_t dtok)
+{
+	if (batch)
+		rw_adjust(sc->day, &rw_day, bucket, dtok);
+	else
+		rw_adjust(sc->minute, &rw_minute, bucket, dtok);
+}
+
+/* Whether nothing is counted any more: no live cell in either ring. */
+int
+rw_idle(const struct rw_scope *sc, int64_t now_ms)
+{
+	return rw_used(sc->minute, &rw_minute, now_ms, RW_REQ) == 0 &&
+	    rw_used(sc->minute, &rw_minute, now_ms, RW_TOK) == 0 &&
+	    rw_used(sc->day, &rw_day, now_ms, RW_REQ) == 0 &&
+	    rw_used(sc->day, &rw_day, now_ms, RW_TOK) == 0;
+}
+
+/*
+ * What is left of a minute limit (never below 0), and in *reset_ms how
+ * long until the oldest count in that window leaves.
+ */
+int64_t
+rw_remaining(const struct rw_scope *sc, int64_t limit, enum rw_what what,
+    int64_t now_ms, long *reset_ms)
+{
+	int64_t		 rem;
+
+	rem = limit - rw_used(sc->minute, &rw_minute, now_ms, what);
+	*reset_ms = rw_reset(sc->minute, &rw_minute, now_ms, what);
+	return rem < 0 ? 0 : rem;
+}
