@@ -71,8 +71,13 @@ struct cfg_model;
 /* The Admin API's name of each kind of rate limit, as limiter.h's. */
 extern const char *const admin_limit_names[LIM__N];
 
+#define ADMIN_LIMITS_AUDIT_MAX	900	/* admin_audit.data holds 1024 */
+
 /* admin_limits.c */
 void		admin_changed_limits(const struct admin_env *);
+const char	*admin_limits_scope(const char *project_id);
+enum vn_err	admin_limits_audit(struct admin_env *, const char *project_id,
+		    const char *resource, const char *what, const char *value);
 enum vn_err	admin_project_open(struct db *, const char *project_id,
 		    int to_change);
 const struct cfg_model *admin_rl_model(const struct cfg *, const char *id);
@@ -92,6 +97,23 @@ enum vn_err	admin_spend_set(struct admin_env *, const char *project_id,
 		    int64_t pusd);
 enum vn_err	admin_spend_delete(struct admin_env *,
 		    const char *project_id, int *existed);
+enum vn_err	admin_perm_get(struct db *, const char *project_id,
+		    struct admin_perm *);
+enum vn_err	admin_perm_set(struct admin_env *, const char *project_id,
+		    const char *mode, const char *model_ids,
+		    struct admin_perm *);
+enum vn_err	admin_perm_delete(struct admin_env *, const char *project_id);
+void		admin_perm_free(struct admin_perm *);
+enum vn_err	admin_key_limits_get(struct db *, const char *key_id,
+		    struct limit_set *, char workspace_id[WS_ID_LEN + 1]);
+enum vn_err	admin_key_limits_set(struct admin_env *, const char *key_id,
+		    const struct admin_limit_change *, struct limit_set *);
+enum vn_err	admin_concurrency_get(struct db *, const char *project_id,
+		    long *max);
+enum vn_err	admin_concurrency_set(struct admin_env *,
+		    const char *project_id, long max);
+
+/* admin_limits_alerts.c */
 enum vn_err	admin_alert_create(struct admin_env *, const char *project_id,
 		    const struct admin_alert *in, struct admin_alert *out);
 enum vn_err	admin_alert_get(struct db *, const char *project_id,
@@ -104,21 +126,6 @@ enum vn_err	admin_alert_update(struct admin_env *, const char *project_id,
 		    struct admin_alert *out);
 enum vn_err	admin_alert_delete(struct admin_env *, const char *project_id,
 		    const char *id);
-enum vn_err	admin_perm_get(struct db *, const char *project_id,
-		    struct admin_perm *);
-enum vn_err	admin_perm_set(struct admin_env *, const char *project_id,
-		    const char *mode, const char *model_ids,
-		    struct admin_perm *);
-enum vn_err	admin_perm_delete(struct admin_env *, const char *project_id);
-void		admin_perm_free(struct admin_perm *);
 int		admin_email_ok(const char *);
-enum vn_err	admin_key_limits_get(struct db *, const char *key_id,
-		    struct limit_set *, char workspace_id[WS_ID_LEN + 1]);
-enum vn_err	admin_key_limits_set(struct admin_env *, const char *key_id,
-		    const struct admin_limit_change *, struct limit_set *);
-enum vn_err	admin_concurrency_get(struct db *, const char *project_id,
-		    long *max);
-enum vn_err	admin_concurrency_set(struct admin_env *,
-		    const char *project_id, long max);
 
 #endif /* ADMIN_LIMITS_H */
