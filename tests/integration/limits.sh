@@ -2,7 +2,10 @@
 # limits.sh: limits enforced by every process of a pool, through a real
 # nginx: a requests-per-minute limit admits exactly N across three
 # worker processes; the x-ratelimit-* headers on every admitted answer;
-# a token limit refuses a request that can never fit, without a
+# a key's own limit (vennactl limits key); model permissions set with
+# the Admin API hide a model from /v1/models and answer 404 for it; a
+# spend alert crossed on the request path is audited and queued once; a
+# token limit refuses a request that can never fit, without a
 # Retry-After; a workspace's share of the pool (max_concurrent) answers
 # 429 at once while another workspace is served; a slow upload is cut
 # off with 408; batches are paced to batch_1_day_max_input_tokens
@@ -18,8 +21,9 @@ require mock_upstream "$MOCK_UPSTREAM"
 
 stack_new
 start_mock || { echo "Bail out! mock"; exit 1; }
-STACK_SERVER="max_concurrent = 2
-upload_timeout = 3s"
+STACK_SERVER="max_concurrent = 0
+upload_timeout = 3s
+admin_api = on"
 stack_conf "[upstream mock]
 base_url = $MOCK_URL/v1
 [model m-rpm]
@@ -34,6 +38,10 @@ upstream_model = gpt-mock?latency=3000
 [model m-batch]
 upstream = echo
 batch_1_day_max_input_tokens = 400
+[model m-priced]
+upstream = echo
+input_price = 1000
+output_price = 1000
 [model venna-1]
 upstream = echo"
 stack_init || { echo "Bail out! stack_init"; exit 1; }
@@ -90,6 +98,56 @@ ctl usage >/dev/null 2>&1
 rows=$(sql "SELECT count(*) FROM usage WHERE model = 'm-rpm'")
 is "$rows" 21 "refused requests are not billed: 21 usage rows for m-rpm"
 
+# ---- 1b: a key's own limit, over all models ----
+ctl limits key "${KEY_B:3:12}" --rpm 3 >/dev/null 2>&1
+codes=$(for i in 1 2 3 4 5; do
+	curl -s -o "$STACK/kb.$i" -w '%{http_code} ' -H "Authorization: Bearer $KEY_B" \
+	    -H 'Content-Type: application/json' \
+	    -d '{"model":"venna-1","messages":[{"role":"user","content":"k"}]}' \
+	    "$BASE_URL/chat/completions"
+done)
+is "$codes" "200 200 200 429 429 " "a key limited to 3 requests a minute (vennactl limits key): its 4th and 5th refused"
+HTTP_BODY=$(cat "$STACK/kb.5")
+check "  the message names the key's limit" \
+    eval 'jv b.error.message | grep -q "in API key ${KEY_B:3:12} on requests per min"'
+ctl limits key "${KEY_B:3:12}" --rpm none >/dev/null 2>&1
+http POST "$BASE_URL/chat/completions" -H "Authorization: Bearer $KEY_B" \
+    -H 'Content-Type: application/json' \
+    -d '{"model":"venna-1","messages":[{"role":"user","content":"k"}]}'
+is "$HTTP_STATUS" 200 "  lifted, at once on every worker"
+
+# ---- 1c: model permissions and spend alerts, set with the Admin API ----
+ADMIN=$(ctl admin-key create --name t 2>/dev/null)
+WS_B=$(sql "SELECT id FROM workspaces WHERE name = 'beta'")
+WS_A=$(sql "SELECT id FROM workspaces WHERE name = 'alpha'")
+http POST "$BASE_URL/organization/projects/$WS_B/model_permissions" \
+    -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
+    -d '{"mode":"deny_list","model_ids":["m-rpm"]}'
+is "$HTTP_STATUS" 200 "deny m-rpm to beta (Admin API)"
+http GET "$BASE_URL/models" -H "Authorization: Bearer $KEY_B"
+is "$(jv 'b.data.map(m => m.id).includes("m-rpm")')" false "  beta's /v1/models no longer lists it"
+is "$(jv 'b.data.map(m => m.id).includes("venna-1")')" true "  but still the others"
+http GET "$BASE_URL/models/m-rpm" -H "Authorization: Bearer $KEY_B"
+is "$HTTP_STATUS" 404 "  GET /v1/models/m-rpm: 404, as for a model it does not know"
+chat_b
+is "$HTTP_STATUS" 404 "  a chat completion with it: 404"
+is "$(jv 'b.error.code')" model_not_found "  model_not_found"
+http GET "$BASE_URL/models" -H "Authorization: Bearer $KEY_A"
+is "$(jv 'b.data.map(m => m.id).includes("m-rpm")')" true "  alpha still sees it"
+http POST "$BASE_URL/organization/projects/$WS_A/spend_alerts" \
+    -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
+    -d '{"threshold_amount":2,"currency":"USD","interval":"month","notification_channel":{"type":"email","recipients":["ops@example.com"]}}'
+is "$HTTP_STATUS" 200 "a spend alert at 2 cents for alpha (Admin API)"
+for i in $(seq 1 8); do
+	curl -s -o /dev/null -H "Authorization: Bearer $KEY_A" \
+	    -H 'Content-Type: application/json' \
+	    -d '{"model":"m-priced","messages":[{"role":"user","content":"one two three four five"}]}' \
+	    "$BASE_URL/chat/completions"
+done
+is "$(sql "SELECT count(*) FROM audit_log WHERE type = 'spend_alert.crossed' AND project_id = '$WS_A'")" 1 \
+    "  crossing it on the request path writes one audit entry, not one per request"
+is "$(sql "SELECT count(*) FROM alert_outbox")" 1 "  and queues one delivery for venna-batch"
+
 # ---- 2: tokens per minute ----
 http POST "$BASE_URL/chat/completions" -H "Authorization: Bearer $KEY_A" \
     -H 'Content-Type: application/json' \
@@ -116,13 +174,14 @@ slow() {
 	    -d '{"model":"m-slow","messages":[{"role":"user","content":"s"}]}' \
 	    "$BASE_URL/chat/completions"
 }
+ctl limits set alpha --max-concurrent 2 >/dev/null 2>&1
 slow "$KEY_A" > "$STACK/slow.1" &
 s1=$!
 slow "$KEY_A" > "$STACK/slow.2" &
 s2=$!
 sleep 1
 http GET "$BASE_URL/models" -H "Authorization: Bearer $KEY_A"
-is "$HTTP_STATUS" 429 "max_concurrent = 2: alpha's third request while two run gets 429"
+is "$HTTP_STATUS" 429 "alpha's max_concurrent set to 2: its third request while two run gets 429"
 check "  at once (${HTTP_TIME}s)" awk -v t="$HTTP_TIME" 'BEGIN { exit !(t < 1.5) }'
 check "  saying why" eval 'jv b.error.message | grep -q "Too many requests in flight"'
 f=$(grep -l '^HTTP/1.1 429' "$STACK"/burst.*.hdr | head -n 1)
