@@ -128,7 +128,8 @@ wait_listen() {
 # (CI), the tests' processes stay root, which venna-fcgi and
 # venna-batch do only when told to (user = root); stack_give makes it
 # the web server's user.  STACK_NO_USER: a build older than that option
-# (bench/run's base).
+# (bench/run's base).  STACK_SHARE: a workspace's max_concurrent
+# (bench/run's one-workspace loads take the whole pool).
 stack_conf() {
 	{
 		echo "[server]"
@@ -137,6 +138,8 @@ stack_conf() {
 		echo "database = $STACK/venna.db"
 		echo "log_level = ${STACK_LOG_LEVEL:-info}"
 		echo "synchronous = ${STACK_SYNC:-normal}"
+		[ -n "${STACK_SHARE:-}" ] &&
+		    echo "max_concurrent = $STACK_SHARE"
 		[ -n "${STACK_SERVER:-}" ] && printf '%s\n' "$STACK_SERVER"
 		[ -n "${1:-}" ] && printf '%s\n' "$1"
 	} > "$STACK/venna.conf"
