@@ -183,7 +183,7 @@ read_small(const char *path, char *buf, size_t bufsz)
  * are counted from the last ')'.
  */
 static uint64_t
-proc_start(pid_t pid, char *state)
+limiter_proc_start(pid_t pid, char *state)
 {
 	char		 path[64], buf[1024], *p;
 	int		 field;
@@ -286,7 +286,7 @@ limiter_open(const char *database, struct limiter **out, char *err,
 	}
 	boot_id(boot);
 	lim->pid = getpid();
-	lim->start = proc_start(lim->pid, &state);
+	lim->start = limiter_proc_start(lim->pid, &state);
 	lim->now_ms = real_now_ms;
 
 	/* One opener at a time checks, and if need be rebuilds, the file. */
@@ -404,7 +404,7 @@ limiter_month_start(int64_t t)
  * is unrecoverable, which no path here leaves it.
  */
 static int
-seg_lock(struct limiter *lim)
+limiter_seg_lock(struct limiter *lim)
 {
 	struct seg	*seg = lim->seg;
 	struct hold	*h;
@@ -438,7 +438,7 @@ seg_lock(struct limiter *lim)
 }
 
 static void
-seg_unlock(struct limiter *lim)
+limiter_seg_unlock(struct limiter *lim)
 {
 	pthread_mutex_unlock(&lim->seg->h.mu);
 }
@@ -621,7 +621,7 @@ holder_dead(pid_t pid, uint64_t start)
 
 	if (kill(pid, 0) == -1 && errno == ESRCH)
 		return 1;
-	now = proc_start(pid, &state);
+	now = limiter_proc_start(pid, &state);
 	if (state == 'Z' || state == 'X')
 		return 1;
 	return start != 0 && now != 0 && now != start;
@@ -803,13 +803,13 @@ spend_ready(struct limiter *lim, const struct limiter_ask *ask,
 	need[0] = w != NULL && w->month != month;
 	need[1] = track_org && seg->h.org.month != month;
 	if ((need[0] || need[1]) && ask->baseline != NULL) {
-		seg_unlock(lim);
+		limiter_seg_unlock(lim);
 		for (i = 0; i < 2; i++)
 			if (need[i] && ask->baseline(ask->baseline_arg,
 			    i == 0 ? ask->workspace_id : NULL, month,
 			    &base[i]) == -1)
 				return VN_ESTORE;
-		if (!seg_lock(lim))
+		if (!limiter_seg_lock(lim))
 			return VN_ESYS;
 		if (track_ws && (w = wslot_get(seg, ask->workspace_id, month,
 		    1)) == NULL)
@@ -827,7 +827,7 @@ spend_ready(struct limiter *lim, const struct limiter_ask *ask,
 	*wp = w;
 	return VN_OK;
 full:
-	seg_unlock(lim);
+	limiter_seg_unlock(lim);
 	return VN_EUNAVAIL;
 }
 
@@ -861,7 +861,7 @@ limiter_admit(struct limiter *lim, const struct limiter_ask *ask,
 	track_ws = ask->baseline != NULL || ask->ws_spend_limit > 0;
 	track_org = ask->baseline != NULL || ask->org_spend_limit > 0;
 
-	if (!seg_lock(lim))
+	if (!limiter_seg_lock(lim))
 		return VN_ESYS;
 	if ((rc = spend_ready(lim, ask, track_ws, track_org, &w)) != VN_OK)
 		return rc;
@@ -927,7 +927,7 @@ limiter_admit(struct limiter *lim, const struct limiter_ask *ask,
 	}
 	rc = VN_OK;
 out:
-	seg_unlock(lim);
+	limiter_seg_unlock(lim);
 	return rc;
 }
 
@@ -963,7 +963,7 @@ limiter_settle(struct limiter *lim, struct limiter_grant *g, int64_t tokens,
 	int64_t		 b = -1, a = -1;
 	int		 i;
 
-	if (g->hold >= 0 && seg_lock(lim)) {
+	if (g->hold >= 0 && limiter_seg_lock(lim)) {
 		if ((h = grant_hold(lim, g->hold, g->hold_gen)) != NULL) {
 			for (i = 0; i < 2; i++) {
 				if ((s = hold_scope(seg, h, i)) != NULL)
@@ -978,7 +978,7 @@ limiter_settle(struct limiter *lim, struct limiter_grant *g, int64_t tokens,
 			}
 			hold_release(seg, h, cost_pusd > 0 ? cost_pusd : 0);
 		}
-		seg_unlock(lim);
+		limiter_seg_unlock(lim);
 	}
 	g->hold = -1;
 	if (before != NULL)
@@ -1002,7 +1002,7 @@ limiter_enter(struct limiter *lim, const char *workspace_id, long max,
 		return VN_OK;
 	if (!name_ok(workspace_id))
 		return VN_EINVAL;
-	if (!seg_lock(lim))
+	if (!limiter_seg_lock(lim))
 		return VN_ESYS;
 	rc = VN_EUNAVAIL;
 	if ((w = wslot_get(seg, workspace_id,
@@ -1031,7 +1031,7 @@ limiter_enter(struct limiter *lim, const char *workspace_id, long max,
 	w->inflight++;
 	rc = VN_OK;
 out:
-	seg_unlock(lim);
+	limiter_seg_unlock(lim);
 	return rc;
 }
 
@@ -1040,11 +1040,11 @@ limiter_leave(struct limiter *lim, int hold, uint32_t hold_gen)
 {
 	struct hold	*h;
 
-	if (hold < 0 || !seg_lock(lim))
+	if (hold < 0 || !limiter_seg_lock(lim))
 		return;
 	if ((h = grant_hold(lim, hold, hold_gen)) != NULL)
 		hold_release(lim->seg, h, 0);
-	seg_unlock(lim);
+	limiter_seg_unlock(lim);
 }
 
 int64_t
@@ -1056,7 +1056,7 @@ limiter_spent(struct limiter *lim, const char *workspace_id,
 
 	if (workspace_id != NULL && !name_ok(workspace_id))
 		goto out;
-	if (!seg_lock(lim))
+	if (!limiter_seg_lock(lim))
 		goto out;
 	month = limiter_month_start(lim->now_ms() / 1000);
 	if ((w = wslot_get(lim->seg, workspace_id, month, 0)) != NULL) {
@@ -1064,7 +1064,7 @@ limiter_spent(struct limiter *lim, const char *workspace_id,
 		if (w->month == month)
 			spent = w->spent;
 	}
-	seg_unlock(lim);
+	limiter_seg_unlock(lim);
 out:
 	if (reserved != NULL)
 		*reserved = res;
