@@ -193,10 +193,10 @@ struct parser {
 	size_t		 npending;
 };
 
-static int	fail(struct parser *, const char *, ...) VN_PRINTF(2, 3);
+static int	cfg_fail(struct parser *, const char *, ...) VN_PRINTF(2, 3);
 
 static int
-fail(struct parser *p, const char *fmt, ...)
+cfg_fail(struct parser *p, const char *fmt, ...)
 {
 	va_list	 ap;
 	int	 n;
@@ -370,7 +370,7 @@ make_path(struct parser *p, const char *v)
 
 /* Set one option from its text.  Returns 1 on success. */
 static int
-set_opt(struct parser *p, const struct opt *o, const char *v)
+cfg_set_opt(struct parser *p, const struct opt *o, const char *v)
 {
 	char		*base = p->section;
 	char		**sp = (char **)(base + o->off);
@@ -388,19 +388,19 @@ set_opt(struct parser *p, const struct opt *o, const char *v)
 	case OPT_URL:
 	case OPT_BASEPATH:
 		if (o->type == OPT_URL && !url_ok(v))
-			return fail(p, "%s: not an http:// or https:// URL "
+			return cfg_fail(p, "%s: not an http:// or https:// URL "
 			    "without credentials, query or fragment", o->name);
 		if (o->type == OPT_BASEPATH && v[0] != '\0' &&
 		    (v[0] != '/' || v[strlen(v) - 1] == '/' ||
 		    strstr(v, "..") != NULL || strstr(v, "//") != NULL))
-			return fail(p, "%s: must be empty or /prefix "
+			return cfg_fail(p, "%s: must be empty or /prefix "
 			    "without a trailing slash", o->name);
 		if (o->type == OPT_PATH && v[0] == '\0')
-			return fail(p, "%s: empty path", o->name);
+			return cfg_fail(p, "%s: empty path", o->name);
 		free(*sp);
 		*sp = o->type == OPT_PATH ? make_path(p, v) : strdup(v);
 		if (*sp == NULL)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		if (o->type == OPT_URL) {
 			sz = strlen(*sp);
 			while (sz > 0 && (*sp)[sz - 1] == '/')
@@ -412,7 +412,7 @@ set_opt(struct parser *p, const struct opt *o, const char *v)
 		ll = strtoll(v, &end, 10);
 		if (errno != 0 || end == v || *end != '\0' ||
 		    ll < o->min || ll > o->max)
-			return fail(p, "%s: expected an integer from %lld "
+			return cfg_fail(p, "%s: expected an integer from %lld "
 			    "to %lld", o->name, o->min, o->max);
 		*lp = (long)ll;
 		return 1;
@@ -421,7 +421,7 @@ set_opt(struct parser *p, const struct opt *o, const char *v)
 		ll = strtoll(v, &end, 10);
 		if (errno != 0 || end == v || *end != '\0' ||
 		    ll < o->min || ll > o->max)
-			return fail(p, "%s: expected an integer from %lld "
+			return cfg_fail(p, "%s: expected an integer from %lld "
 			    "to %lld", o->name, o->min, o->max);
 		*(int64_t *)(base + o->off) = ll;
 		return 1;
@@ -432,14 +432,15 @@ set_opt(struct parser *p, const struct opt *o, const char *v)
 		if (errno != 0 || end == v || ll < 0 || (*end == '%' ?
 		    end[1] != '\0' || ll < 1 || ll > 100 :
 		    *end != '\0' || ll > o->max))
-			return fail(p, "%s: expected a count from 0 to %lld "
-			    "or a percentage such as 50%%", o->name, o->max);
+			return cfg_fail(p, "%s: expected a count from 0 to "
+			    "%lld or a percentage such as 50%%", o->name,
+			    o->max);
 		*lp = *end == '%' ? -(long)ll : (long)ll;
 		return 1;
 	case OPT_SIZE:
 		if (!cfg_parse_size(v, &sz) || (long long)sz < o->min ||
 		    (long long)sz > o->max)
-			return fail(p, "%s: expected a size such as 16m "
+			return cfg_fail(p, "%s: expected a size such as 16m "
 			    "(from %lld to %lld bytes)", o->name, o->min,
 			    o->max);
 		*(size_t *)(base + o->off) = sz;
@@ -447,19 +448,19 @@ set_opt(struct parser *p, const struct opt *o, const char *v)
 	case OPT_DURATION:
 		if (!cfg_parse_duration(v, &ms) || ms < o->min ||
 		    ms > o->max)
-			return fail(p, "%s: expected a duration such as 30s "
-			    "or 500ms (from %lld to %lld ms)", o->name,
+			return cfg_fail(p, "%s: expected a duration such as "
+			    "30s or 500ms (from %lld to %lld ms)", o->name,
 			    o->min, o->max);
 		*lp = ms;
 		return 1;
 	case OPT_BOOL:
 		if (!parse_bool(v, &b))
-			return fail(p, "%s: expected yes or no", o->name);
+			return cfg_fail(p, "%s: expected yes or no", o->name);
 		*(int *)(base + o->off) = b;
 		return 1;
 	case OPT_LOGLEVEL:
 		if (!log_level_parse(v, &lvl))
-			return fail(p, "%s: expected error, warn, info or "
+			return cfg_fail(p, "%s: expected error, warn, info or "
 			    "debug", o->name);
 		*lp = (long)lvl;
 		return 1;
@@ -469,7 +470,7 @@ set_opt(struct parser *p, const struct opt *o, const char *v)
 		else if (strcmp(v, "normal") == 0)
 			*(int *)(base + o->off) = 0;
 		else
-			return fail(p, "%s: expected full or normal",
+			return cfg_fail(p, "%s: expected full or normal",
 			    o->name);
 		return 1;
 	case OPT_UPTYPE:
@@ -479,7 +480,7 @@ set_opt(struct parser *p, const struct opt *o, const char *v)
 		else if (strcmp(v, "echo") == 0)
 			*(enum upstream_type *)(base + o->off) = UPSTREAM_ECHO;
 		else
-			return fail(p, "%s: expected openai or echo",
+			return cfg_fail(p, "%s: expected openai or echo",
 			    o->name);
 		return 1;
 	case OPT_FACTOR: {
@@ -488,15 +489,15 @@ set_opt(struct parser *p, const struct opt *o, const char *v)
 		/* A price in a different guise: six decimals, kept as %. */
 		if (!parse_price(v, &micro) || micro % 10000 != 0 ||
 		    micro / 10000 > o->max)
-			return fail(p, "%s: expected a factor from 0 to %lld "
-			    "with at most two decimals, such as 0.5", o->name,
-			    o->max / 100);
+			return cfg_fail(p, "%s: expected a factor from 0 to "
+			    "%lld with at most two decimals, such as 0.5",
+			    o->name, o->max / 100);
 		*lp = (long)(micro / 10000);
 		return 1;
 	}
 	case OPT_PRICE:
 		if (!parse_price(v, (int64_t *)(base + o->off)))
-			return fail(p, "%s: expected dollars per million "
+			return cfg_fail(p, "%s: expected dollars per million "
 			    "tokens, such as 0.15 (at most six decimals)",
 			    o->name);
 		return 1;
@@ -505,17 +506,17 @@ set_opt(struct parser *p, const struct opt *o, const char *v)
 
 		np = realloc(p->pending, (p->npending + 1) * sizeof(*np));
 		if (np == NULL)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		p->pending = np;
 		np[p->npending].model = p->cfg->nmodels - 1;
 		np[p->npending].line = p->line;
 		if ((np[p->npending].text = strdup(v)) == NULL)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		p->npending++;
 		return 1;
 	}
 	}
-	return fail(p, "internal: unknown option type");
+	return cfg_fail(p, "internal: unknown option type");
 }
 
 /* Apply the defaults of every option the section did not set. */
@@ -529,17 +530,17 @@ finish_section(struct parser *p)
 		return 1;
 	for (i = 0, o = p->opts; o->name != NULL; o++, i++)
 		if (!(p->seen[i / 8] & (1 << (i % 8))) && o->def != NULL &&
-		    !set_opt(p, o, o->def))
+		    !cfg_set_opt(p, o, o->def))
 			return 0;
 	if (p->kind == SEC_UPSTREAM) {
 		struct cfg_upstream *u = p->section;
 
 		if (u->type == UPSTREAM_OPENAI && u->base_url == NULL)
-			return fail(p, "[upstream %s] (line %d): base_url is "
-			    "required for type openai", u->name, u->line);
+			return cfg_fail(p, "[upstream %s] (line %d): base_url "
+			    "is required for type openai", u->name, u->line);
 		if (u->api_key != NULL && u->api_key_file != NULL)
-			return fail(p, "[upstream %s] (line %d): api_key and "
-			    "api_key_file exclude each other", u->name,
+			return cfg_fail(p, "[upstream %s] (line %d): api_key "
+			    "and api_key_file exclude each other", u->name,
 			    u->line);
 	}
 	p->kind = SEC_NONE;
@@ -598,28 +599,28 @@ begin_section(struct parser *p, char *hdr)
 	memset(p->seen, 0, sizeof(p->seen));
 	if (strcmp(kind, "server") == 0) {
 		if (name != NULL && *name != '\0')
-			return fail(p, "[server] takes no name");
+			return cfg_fail(p, "[server] takes no name");
 		p->kind = SEC_SERVER;
 		p->section = c;
 		p->opts = server_opts;
 		return 1;
 	}
 	if (strcmp(kind, "upstream") != 0 && strcmp(kind, "model") != 0)
-		return fail(p, "unknown section [%s]", kind);
+		return cfg_fail(p, "unknown section [%s]", kind);
 	if (name == NULL || !name_ok(name))
-		return fail(p, "[%s NAME]: the name must be 1 to %d letters, "
-		    "digits or -_.:/@+", kind, CFG_MAX_NAME);
+		return cfg_fail(p, "[%s NAME]: the name must be 1 to %d "
+		    "letters, digits or -_.:/@+", kind, CFG_MAX_NAME);
 	if (c->nupstreams + c->nmodels >= CFG_MAX_SECTIONS)
-		return fail(p, "too many sections (at most %d)",
+		return cfg_fail(p, "too many sections (at most %d)",
 		    CFG_MAX_SECTIONS);
 	if (kind[0] == 'u') {
 		for (i = 0; i < c->nupstreams; i++)
 			if (strcmp(c->upstreams[i].name, name) == 0)
-				return fail(p, "[upstream %s] is defined "
+				return cfg_fail(p, "[upstream %s] is defined "
 				    "twice (first at line %d)", name,
 				    c->upstreams[i].line);
 		if ((p->section = upstream_add(p, name)) == NULL)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		p->kind = SEC_UPSTREAM;
 		p->opts = upstream_opts;
 		return 1;
@@ -628,19 +629,19 @@ begin_section(struct parser *p, char *hdr)
 
 		for (i = 0; i < c->nmodels; i++)
 			if (strcmp(c->models[i].name, name) == 0)
-				return fail(p, "[model %s] is defined twice "
-				    "(first at line %d)", name,
+				return cfg_fail(p, "[model %s] is defined "
+				    "twice (first at line %d)", name,
 				    c->models[i].line);
 		nm = realloc(c->models, (c->nmodels + 1) * sizeof(*nm));
 		if (nm == NULL)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		c->models = nm;
 		m = &nm[c->nmodels];
 		memset(m, 0, sizeof(*m));
 		m->line = p->line;
 		c->nmodels++;
 		if ((m->name = strdup(name)) == NULL)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		p->kind = SEC_MODEL;
 		p->section = m;
 		p->opts = model_opts;
@@ -670,9 +671,9 @@ set_line(struct parser *p, char *line)
 	size_t			 i, n;
 
 	if (p->kind == SEC_NONE)
-		return fail(p, "option outside of any section");
+		return cfg_fail(p, "option outside of any section");
 	if ((eq = strchr(line, '=')) == NULL)
-		return fail(p, "expected \"key = value\"");
+		return cfg_fail(p, "expected \"key = value\"");
 	*eq = '\0';
 	key = trim(line);
 	val = trim(eq + 1);
@@ -685,13 +686,14 @@ set_line(struct parser *p, char *line)
 		if (strcmp(o->name, key) == 0)
 			break;
 	if (o->name == NULL)
-		return fail(p, "unknown option \"%s\" in this section", key);
+		return cfg_fail(p, "unknown option \"%s\" in this section",
+		    key);
 	if (p->seen[i / 8] & (1 << (i % 8)))
-		return fail(p, "\"%s\" is set twice in this section", key);
+		return cfg_fail(p, "\"%s\" is set twice in this section", key);
 	p->seen[i / 8] |= 1 << (i % 8);
 	if (*val == '\0' && o->type != OPT_BASEPATH && o->type != OPT_STRING)
-		return fail(p, "%s: empty value", key);
-	return set_opt(p, o, val);
+		return cfg_fail(p, "%s: empty value", key);
+	return cfg_set_opt(p, o, val);
 }
 
 static int
@@ -736,22 +738,23 @@ resolve_routes(struct parser *p, struct pending *pd)
 				w = strtol(colon + 1, &end, 10);
 				if (errno != 0 || *end != '\0' || w < 1 ||
 				    w > 1000)
-					return fail(p, "upstream: weight of "
-					    "\"%s\" must be 1 to 1000", name);
+					return cfg_fail(p, "upstream: weight "
+					    "of \"%s\" must be 1 to 1000",
+					    name);
 				name = trim(name);
 			}
 			if (*name == '\0')
-				return fail(p, "upstream: empty name in the "
-				    "list");
+				return cfg_fail(p, "upstream: empty name in "
+				    "the list");
 			if (!find_upstream(p->cfg, name, &idx))
-				return fail(p, "upstream: no [upstream %s] "
+				return cfg_fail(p, "upstream: no [upstream %s] "
 				    "is defined", name);
 			for (i = 0; i < m->nroutes; i++)
 				if (m->routes[i].upstream == idx)
-					return fail(p, "upstream: \"%s\" is "
-					    "listed twice", name);
+					return cfg_fail(p, "upstream: \"%s\" "
+					    "is listed twice", name);
 			if (m->nroutes == CFG_MAX_ROUTES)
-				return fail(p, "upstream: at most %d "
+				return cfg_fail(p, "upstream: at most %d "
 				    "upstreams per model", CFG_MAX_ROUTES);
 			m->routes[m->nroutes].upstream = idx;
 			m->routes[m->nroutes].weight = (unsigned)w;
@@ -760,10 +763,11 @@ resolve_routes(struct parser *p, struct pending *pd)
 		}
 		/* Tiers are numbered without gaps: none may be empty. */
 		if (m->nroutes == first)
-			return fail(p, "upstream: an empty tier in the list");
+			return cfg_fail(p, "upstream: an empty tier in the "
+			    "list");
 	}
 	if (m->nroutes == 0)
-		return fail(p, "upstream: the list is empty");
+		return cfg_fail(p, "upstream: the list is empty");
 	return 1;
 }
 
@@ -781,22 +785,22 @@ read_secret(struct parser *p, const char *path, int line)
 
 	p->line = line;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		fail(p, "api_key_file %s: %s", path, strerror(errno));
+		cfg_fail(p, "api_key_file %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	n = read(fd, tmp, sizeof(tmp));
 	close(fd);
 	s = NULL;
 	if (n < 0 || n > MAX_SECRET_FILE) {
-		fail(p, "api_key_file %s: unreadable or over %d bytes", path,
-		    MAX_SECRET_FILE);
+		cfg_fail(p, "api_key_file %s: unreadable or over %d bytes",
+		    path, MAX_SECRET_FILE);
 		goto out;
 	}
 	tmp[n] = '\0';
 	s = trim(tmp);
 	s[strcspn(s, "\r\n")] = '\0';
 	if (*s == '\0') {
-		fail(p, "api_key_file %s: empty", path);
+		cfg_fail(p, "api_key_file %s: empty", path);
 		s = NULL;
 		goto out;
 	}
@@ -820,7 +824,7 @@ finish_config(struct parser *p)
 		struct cfg_upstream *u;
 
 		if ((u = upstream_add(p, "echo")) == NULL)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		u->type = UPSTREAM_ECHO;
 		p->kind = SEC_UPSTREAM;
 		p->section = u;
@@ -840,7 +844,7 @@ finish_config(struct parser *p)
 		if ((m = calloc(1, sizeof(*m))) == NULL ||
 		    (m->name = strdup("venna-1")) == NULL) {
 			free(m);
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		}
 		c->models = m;
 		c->nmodels = 1;
@@ -861,12 +865,12 @@ finish_config(struct parser *p)
 	for (i = 0; i < c->nmodels; i++) {
 		p->line = c->models[i].line;
 		if (c->models[i].nroutes == 0)
-			return fail(p, "[model %s]: \"upstream\" is required",
-			    c->models[i].name);
+			return cfg_fail(p, "[model %s]: \"upstream\" is "
+			    "required", c->models[i].name);
 		if (c->models[i].upstream_model == NULL &&
 		    (c->models[i].upstream_model =
 		    strdup(c->models[i].name)) == NULL)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		if (c->models[i].cached_input_price == 0)
 			c->models[i].cached_input_price =
 			    c->models[i].input_price;
@@ -901,7 +905,7 @@ finish_config(struct parser *p)
 	ok = 1;
 	goto out;
 oom:
-	fail(p, "out of memory");
+	cfg_fail(p, "out of memory");
 out:
 	free(tmp);
 	free(dir);
@@ -952,14 +956,14 @@ cfg_parse(const char *text, size_t len, const char *fname, int read_files,
 	if (errsz > 0)
 		err[0] = '\0';
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		fail(&p, "out of memory");
+		cfg_fail(&p, "out of memory");
 		goto out;
 	}
 	p.cfg = c;
 	if (fname != NULL) {
 		if ((c->path = strdup(fname)) == NULL ||
 		    (fcopy = strdup(fname)) == NULL) {
-			fail(&p, "out of memory");
+			cfg_fail(&p, "out of memory");
 			goto out;
 		}
 		p.basedir = dirname(fcopy);
@@ -977,11 +981,11 @@ cfg_parse(const char *text, size_t len, const char *fname, int read_files,
 			nl = end;
 		n = (size_t)(nl - cur);
 		if (n > CFG_MAX_LINE) {
-			fail(&p, "line longer than %d bytes", CFG_MAX_LINE);
+			cfg_fail(&p, "line longer than %d bytes", CFG_MAX_LINE);
 			goto out;
 		}
 		if (memchr(cur, '\0', n) != NULL) {
-			fail(&p, "NUL byte in the file");
+			cfg_fail(&p, "NUL byte in the file");
 			goto out;
 		}
 		memcpy(line, cur, n);
@@ -992,7 +996,7 @@ cfg_parse(const char *text, size_t len, const char *fname, int read_files,
 		if (*s == '[') {
 			if ((close = strchr(s, ']')) == NULL ||
 			    *trim(close + 1) != '\0') {
-				fail(&p, "expected \"[section]\"");
+				cfg_fail(&p, "expected \"[section]\"");
 				goto out;
 			}
 			*close = '\0';
