@@ -5,7 +5,9 @@
  * unknown key, a bad value or a missing reference is an error that names
  * the file and line.  Defaults are written as text and parsed by the
  * same code as the file, so a default can never be a value the file
- * could not hold.
+ * could not hold.  This file reads the lines, the sections and the
+ * references between them; the text of one option becomes its value in
+ * cfg_value.c, and the file is found and read in cfg_load.c.
  *
  * The file may hold upstream keys (api_key), and api_key_file names
  * more: every buffer that held the file's text or a key file's bytes is
@@ -14,8 +16,6 @@
  * cfg_upstream, until cfg_free() wipes that too.
  */
 #include "config.h"
-
-#include <sys/stat.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -31,43 +31,13 @@
 #include <sodium.h>
 
 #include "cfg.h"
-#include "log.h"
+#include "cfg_int.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR	"/usr/local/etc"
-#endif
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR	"/usr/local/var"
 #endif
 
 #define MAX_SECRET_FILE	4096
-
-enum opt_type {
-	OPT_STRING,	/* any text */
-	OPT_PATH,	/* a file name, relative to the config file */
-	OPT_URL,	/* http(s)://host[:port][/path] */
-	OPT_INT,	/* integer within [min, max] */
-	OPT_SIZE,	/* bytes with optional k/m/g suffix */
-	OPT_DURATION,	/* ms/s/m/h suffix; a bare number is seconds */
-	OPT_BOOL,	/* yes/no/true/false/on/off/1/0 */
-	OPT_LOGLEVEL,	/* error/warn/info/debug */
-	OPT_SYNC,	/* full/normal */
-	OPT_UPTYPE,	/* openai/echo */
-	OPT_ROUTES,	/* upstream list of a model */
-	OPT_PRICE,	/* dollars per million tokens */
-	OPT_FACTOR,	/* 0 to 10 with two decimals, kept in percent */
-	OPT_BASEPATH,	/* "" or "/prefix" */
-	OPT_COUNT,	/* int64_t within [min, max]; 0 is often "none" */
-	OPT_SHARE	/* a count, or a percentage of the pool ("50%") */
-};
-
-struct opt {
-	const char	*name;
-	enum opt_type	 type;
-	size_t		 off;
-	long long	 min, max;
-	const char	*def;	/* default as text; NULL: none */
-};
 
 #define SRV(f)	offsetof(struct cfg, f)
 #define UPS(f)	offsetof(struct cfg_upstream, f)
@@ -170,33 +140,8 @@ static const struct opt model_opts[] = {
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 
-enum section_kind { SEC_NONE, SEC_SERVER, SEC_UPSTREAM, SEC_MODEL };
-
-struct parser {
-	struct cfg	*cfg;
-	const char	*fname;
-	const char	*basedir;	/* for relative paths; NULL: as given */
-	int		 read_files;
-	int		 line;
-	enum section_kind kind;
-	void		*section;	/* struct cfg, cfg_upstream, cfg_model */
-	const struct opt *opts;
-	unsigned char	 seen[32];	/* which options this section set */
-	char		*err;
-	size_t		 errsz;
-	/* model routes are resolved once every upstream is known */
-	struct pending {
-		size_t	 model;
-		int	 line;
-		char	*text;
-	}		*pending;
-	size_t		 npending;
-};
-
-static int	fail(struct parser *, const char *, ...) VN_PRINTF(2, 3);
-
-static int
-fail(struct parser *p, const char *fmt, ...)
+int
+cfg_fail(struct parser *p, const char *fmt, ...)
 {
 	va_list	 ap;
 	int	 n;
@@ -210,314 +155,6 @@ fail(struct parser *p, const char *fmt, ...)
 	return 0;
 }
 
-/*
- * Parse a size: digits with an optional k, m or g suffix (powers of
- * 1024).  Returns 1 and sets *out on success.
- */
-int
-cfg_parse_size(const char *s, size_t *out)
-{
-	char			*end;
-	unsigned long long	 v, mul = 1;
-
-	if (!isdigit((unsigned char)*s))
-		return 0;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return 0;
-	switch (tolower((unsigned char)*end)) {
-	case '\0': break;
-	case 'k': mul = 1ULL << 10; end++; break;
-	case 'm': mul = 1ULL << 20; end++; break;
-	case 'g': mul = 1ULL << 30; end++; break;
-	default: return 0;
-	}
-	if (*end != '\0' || v > SIZE_MAX / mul)
-		return 0;
-	*out = (size_t)(v * mul);
-	return 1;
-}
-
-/*
- * Parse a duration into milliseconds: digits with ms, s, m or h; a bare
- * number is seconds.  Returns 1 on success.
- */
-int
-cfg_parse_duration(const char *s, long *out)
-{
-	char			*end;
-	unsigned long long	 v, mul;
-
-	if (!isdigit((unsigned char)*s))
-		return 0;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return 0;
-	if (strcmp(end, "ms") == 0)
-		mul = 1;
-	else if (*end == '\0' || strcmp(end, "s") == 0)
-		mul = 1000;
-	else if (strcmp(end, "m") == 0)
-		mul = 60 * 1000;
-	else if (strcmp(end, "h") == 0)
-		mul = 3600 * 1000;
-	else
-		return 0;
-	if (v > LONG_MAX / mul)
-		return 0;
-	*out = (long)(v * mul);
-	return 1;
-}
-
-/*
- * A price in dollars per million tokens, up to six decimals, to
- * picodollars per token: $X/1M tokens = X * 10^6 pUSD per token, which
- * is exact for six decimals.  Returns 1 on success.
- */
-static int
-parse_price(const char *s, int64_t *out)
-{
-	int64_t	 whole = 0, frac = 0;
-	int	 nfrac = 0;
-
-	if (!isdigit((unsigned char)*s))
-		return 0;
-	for (; isdigit((unsigned char)*s); s++) {
-		if (whole > 1000000)
-			return 0;
-		whole = whole * 10 + (*s - '0');
-	}
-	if (*s == '.') {
-		for (s++; isdigit((unsigned char)*s); s++) {
-			if (++nfrac > 6)
-				return 0;
-			frac = frac * 10 + (*s - '0');
-		}
-		if (nfrac == 0)
-			return 0;
-	}
-	if (*s != '\0')
-		return 0;
-	for (; nfrac < 6; nfrac++)
-		frac *= 10;
-	*out = whole * 1000000 + frac;
-	return 1;
-}
-
-static int
-parse_bool(const char *s, int *out)
-{
-	static const char *yes[] = { "yes", "true", "on", "1" };
-	static const char *no[] = { "no", "false", "off", "0" };
-	size_t	 i;
-
-	for (i = 0; i < VN_NELEM(yes); i++) {
-		if (strcmp(s, yes[i]) == 0) {
-			*out = 1;
-			return 1;
-		}
-		if (strcmp(s, no[i]) == 0) {
-			*out = 0;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/*
- * Accept only http:// and https:// URLs with a host, no credentials, no
- * query, no fragment and no whitespace: the upstream URL is the one
- * thing that decides where a provider key is sent.
- */
-static int
-url_ok(const char *s)
-{
-	const char	*host, *p;
-
-	if (strncmp(s, "http://", 7) == 0)
-		host = s + 7;
-	else if (strncmp(s, "https://", 8) == 0)
-		host = s + 8;
-	else
-		return 0;
-	if (*host == '\0' || *host == '/' || *host == ':')
-		return 0;
-	for (p = s; *p != '\0'; p++)
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '#' ||
-		    *p == '?' || *p == '\\')
-			return 0;
-	p = strchr(host, '/');
-	if (memchr(host, '@', p != NULL ? (size_t)(p - host) : strlen(host)))
-		return 0;
-	return 1;
-}
-
-static char *
-make_path(struct parser *p, const char *v)
-{
-	char	*out;
-	size_t	 n;
-
-	if (v[0] == '/' || p->basedir == NULL)
-		return strdup(v);
-	n = strlen(p->basedir) + strlen(v) + 2;
-	if ((out = malloc(n)) != NULL)
-		snprintf(out, n, "%s/%s", p->basedir, v);
-	return out;
-}
-
-/* Set one option from its text.  Returns 1 on success. */
-static int
-set_opt(struct parser *p, const struct opt *o, const char *v)
-{
-	char		*base = p->section;
-	char		**sp = (char **)(base + o->off);
-	long		*lp = (long *)(base + o->off);
-	long long	 ll;
-	char		*end;
-	size_t		 sz;
-	long		 ms;
-	int		 b;
-	enum log_level	 lvl;
-
-	switch (o->type) {
-	case OPT_STRING:
-	case OPT_PATH:
-	case OPT_URL:
-	case OPT_BASEPATH:
-		if (o->type == OPT_URL && !url_ok(v))
-			return fail(p, "%s: not an http:// or https:// URL "
-			    "without credentials, query or fragment", o->name);
-		if (o->type == OPT_BASEPATH && v[0] != '\0' &&
-		    (v[0] != '/' || v[strlen(v) - 1] == '/' ||
-		    strstr(v, "..") != NULL || strstr(v, "//") != NULL))
-			return fail(p, "%s: must be empty or /prefix "
-			    "without a trailing slash", o->name);
-		if (o->type == OPT_PATH && v[0] == '\0')
-			return fail(p, "%s: empty path", o->name);
-		free(*sp);
-		*sp = o->type == OPT_PATH ? make_path(p, v) : strdup(v);
-		if (*sp == NULL)
-			return fail(p, "out of memory");
-		if (o->type == OPT_URL) {
-			sz = strlen(*sp);
-			while (sz > 0 && (*sp)[sz - 1] == '/')
-				(*sp)[--sz] = '\0';
-		}
-		return 1;
-	case OPT_INT:
-		errno = 0;
-		ll = strtoll(v, &end, 10);
-		if (errno != 0 || end == v || *end != '\0' ||
-		    ll < o->min || ll > o->max)
-			return fail(p, "%s: expected an integer from %lld "
-			    "to %lld", o->name, o->min, o->max);
-		*lp = (long)ll;
-		return 1;
-	case OPT_COUNT:
-		errno = 0;
-		ll = strtoll(v, &end, 10);
-		if (errno != 0 || end == v || *end != '\0' ||
-		    ll < o->min || ll > o->max)
-			return fail(p, "%s: expected an integer from %lld "
-			    "to %lld", o->name, o->min, o->max);
-		*(int64_t *)(base + o->off) = ll;
-		return 1;
-	case OPT_SHARE:
-		/* A percentage is kept negative until the pool is known. */
-		errno = 0;
-		ll = strtoll(v, &end, 10);
-		if (errno != 0 || end == v || ll < 0 || (*end == '%' ?
-		    end[1] != '\0' || ll < 1 || ll > 100 :
-		    *end != '\0' || ll > o->max))
-			return fail(p, "%s: expected a count from 0 to %lld "
-			    "or a percentage such as 50%%", o->name, o->max);
-		*lp = *end == '%' ? -(long)ll : (long)ll;
-		return 1;
-	case OPT_SIZE:
-		if (!cfg_parse_size(v, &sz) || (long long)sz < o->min ||
-		    (long long)sz > o->max)
-			return fail(p, "%s: expected a size such as 16m "
-			    "(from %lld to %lld bytes)", o->name, o->min,
-			    o->max);
-		*(size_t *)(base + o->off) = sz;
-		return 1;
-	case OPT_DURATION:
-		if (!cfg_parse_duration(v, &ms) || ms < o->min ||
-		    ms > o->max)
-			return fail(p, "%s: expected a duration such as 30s "
-			    "or 500ms (from %lld to %lld ms)", o->name,
-			    o->min, o->max);
-		*lp = ms;
-		return 1;
-	case OPT_BOOL:
-		if (!parse_bool(v, &b))
-			return fail(p, "%s: expected yes or no", o->name);
-		*(int *)(base + o->off) = b;
-		return 1;
-	case OPT_LOGLEVEL:
-		if (!log_level_parse(v, &lvl))
-			return fail(p, "%s: expected error, warn, info or "
-			    "debug", o->name);
-		*lp = (long)lvl;
-		return 1;
-	case OPT_SYNC:
-		if (strcmp(v, "full") == 0)
-			*(int *)(base + o->off) = 1;
-		else if (strcmp(v, "normal") == 0)
-			*(int *)(base + o->off) = 0;
-		else
-			return fail(p, "%s: expected full or normal",
-			    o->name);
-		return 1;
-	case OPT_UPTYPE:
-		if (strcmp(v, "openai") == 0)
-			*(enum upstream_type *)(base + o->off) =
-			    UPSTREAM_OPENAI;
-		else if (strcmp(v, "echo") == 0)
-			*(enum upstream_type *)(base + o->off) = UPSTREAM_ECHO;
-		else
-			return fail(p, "%s: expected openai or echo",
-			    o->name);
-		return 1;
-	case OPT_FACTOR: {
-		int64_t	 micro;
-
-		/* A price in a different guise: six decimals, kept as %. */
-		if (!parse_price(v, &micro) || micro % 10000 != 0 ||
-		    micro / 10000 > o->max)
-			return fail(p, "%s: expected a factor from 0 to %lld "
-			    "with at most two decimals, such as 0.5", o->name,
-			    o->max / 100);
-		*lp = (long)(micro / 10000);
-		return 1;
-	}
-	case OPT_PRICE:
-		if (!parse_price(v, (int64_t *)(base + o->off)))
-			return fail(p, "%s: expected dollars per million "
-			    "tokens, such as 0.15 (at most six decimals)",
-			    o->name);
-		return 1;
-	case OPT_ROUTES: {
-		struct pending	*np;
-
-		np = realloc(p->pending, (p->npending + 1) * sizeof(*np));
-		if (np == NULL)
-			return fail(p, "out of memory");
-		p->pending = np;
-		np[p->npending].model = p->cfg->nmodels - 1;
-		np[p->npending].line = p->line;
-		if ((np[p->npending].text = strdup(v)) == NULL)
-			return fail(p, "out of memory");
-		p->npending++;
-		return 1;
-	}
-	}
-	return fail(p, "internal: unknown option type");
-}
-
 /* Apply the defaults of every option the section did not set. */
 static int
 finish_section(struct parser *p)
@@ -529,17 +166,17 @@ finish_section(struct parser *p)
 		return 1;
 	for (i = 0, o = p->opts; o->name != NULL; o++, i++)
 		if (!(p->seen[i / 8] & (1 << (i % 8))) && o->def != NULL &&
-		    !set_opt(p, o, o->def))
+		    !cfg_set_opt(p, o, o->def))
 			return 0;
 	if (p->kind == SEC_UPSTREAM) {
 		struct cfg_upstream *u = p->section;
 
 		if (u->type == UPSTREAM_OPENAI && u->base_url == NULL)
-			return fail(p, "[upstream %s] (line %d): base_url is "
-			    "required for type openai", u->name, u->line);
+			return cfg_fail(p, "[upstream %s] (line %d): base_url "
+			    "is required for type openai", u->name, u->line);
 		if (u->api_key != NULL && u->api_key_file != NULL)
-			return fail(p, "[upstream %s] (line %d): api_key and "
-			    "api_key_file exclude each other", u->name,
+			return cfg_fail(p, "[upstream %s] (line %d): api_key "
+			    "and api_key_file exclude each other", u->name,
 			    u->line);
 	}
 	p->kind = SEC_NONE;
@@ -598,28 +235,28 @@ begin_section(struct parser *p, char *hdr)
 	memset(p->seen, 0, sizeof(p->seen));
 	if (strcmp(kind, "server") == 0) {
 		if (name != NULL && *name != '\0')
-			return fail(p, "[server] takes no name");
+			return cfg_fail(p, "[server] takes no name");
 		p->kind = SEC_SERVER;
 		p->section = c;
 		p->opts = server_opts;
 		return 1;
 	}
 	if (strcmp(kind, "upstream") != 0 && strcmp(kind, "model") != 0)
-		return fail(p, "unknown section [%s]", kind);
+		return cfg_fail(p, "unknown section [%s]", kind);
 	if (name == NULL || !name_ok(name))
-		return fail(p, "[%s NAME]: the name must be 1 to %d letters, "
-		    "digits or -_.:/@+", kind, CFG_MAX_NAME);
+		return cfg_fail(p, "[%s NAME]: the name must be 1 to %d "
+		    "letters, digits or -_.:/@+", kind, CFG_MAX_NAME);
 	if (c->nupstreams + c->nmodels >= CFG_MAX_SECTIONS)
-		return fail(p, "too many sections (at most %d)",
+		return cfg_fail(p, "too many sections (at most %d)",
 		    CFG_MAX_SECTIONS);
 	if (kind[0] == 'u') {
 		for (i = 0; i < c->nupstreams; i++)
 			if (strcmp(c->upstreams[i].name, name) == 0)
-				return fail(p, "[upstream %s] is defined "
+				return cfg_fail(p, "[upstream %s] is defined "
 				    "twice (first at line %d)", name,
 				    c->upstreams[i].line);
 		if ((p->section = upstream_add(p, name)) == NULL)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		p->kind = SEC_UPSTREAM;
 		p->opts = upstream_opts;
 		return 1;
@@ -628,19 +265,19 @@ begin_section(struct parser *p, char *hdr)
 
 		for (i = 0; i < c->nmodels; i++)
 			if (strcmp(c->models[i].name, name) == 0)
-				return fail(p, "[model %s] is defined twice "
-				    "(first at line %d)", name,
+				return cfg_fail(p, "[model %s] is defined "
+				    "twice (first at line %d)", name,
 				    c->models[i].line);
 		nm = realloc(c->models, (c->nmodels + 1) * sizeof(*nm));
 		if (nm == NULL)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		c->models = nm;
 		m = &nm[c->nmodels];
 		memset(m, 0, sizeof(*m));
 		m->line = p->line;
 		c->nmodels++;
 		if ((m->name = strdup(name)) == NULL)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		p->kind = SEC_MODEL;
 		p->section = m;
 		p->opts = model_opts;
@@ -670,9 +307,9 @@ set_line(struct parser *p, char *line)
 	size_t			 i, n;
 
 	if (p->kind == SEC_NONE)
-		return fail(p, "option outside of any section");
+		return cfg_fail(p, "option outside of any section");
 	if ((eq = strchr(line, '=')) == NULL)
-		return fail(p, "expected \"key = value\"");
+		return cfg_fail(p, "expected \"key = value\"");
 	*eq = '\0';
 	key = trim(line);
 	val = trim(eq + 1);
@@ -685,13 +322,14 @@ set_line(struct parser *p, char *line)
 		if (strcmp(o->name, key) == 0)
 			break;
 	if (o->name == NULL)
-		return fail(p, "unknown option \"%s\" in this section", key);
+		return cfg_fail(p, "unknown option \"%s\" in this section",
+		    key);
 	if (p->seen[i / 8] & (1 << (i % 8)))
-		return fail(p, "\"%s\" is set twice in this section", key);
+		return cfg_fail(p, "\"%s\" is set twice in this section", key);
 	p->seen[i / 8] |= 1 << (i % 8);
 	if (*val == '\0' && o->type != OPT_BASEPATH && o->type != OPT_STRING)
-		return fail(p, "%s: empty value", key);
-	return set_opt(p, o, val);
+		return cfg_fail(p, "%s: empty value", key);
+	return cfg_set_opt(p, o, val);
 }
 
 static int
@@ -736,22 +374,23 @@ resolve_routes(struct parser *p, struct pending *pd)
 				w = strtol(colon + 1, &end, 10);
 				if (errno != 0 || *end != '\0' || w < 1 ||
 				    w > 1000)
-					return fail(p, "upstream: weight of "
-					    "\"%s\" must be 1 to 1000", name);
+					return cfg_fail(p, "upstream: weight "
+					    "of \"%s\" must be 1 to 1000",
+					    name);
 				name = trim(name);
 			}
 			if (*name == '\0')
-				return fail(p, "upstream: empty name in the "
-				    "list");
+				return cfg_fail(p, "upstream: empty name in "
+				    "the list");
 			if (!find_upstream(p->cfg, name, &idx))
-				return fail(p, "upstream: no [upstream %s] "
+				return cfg_fail(p, "upstream: no [upstream %s] "
 				    "is defined", name);
 			for (i = 0; i < m->nroutes; i++)
 				if (m->routes[i].upstream == idx)
-					return fail(p, "upstream: \"%s\" is "
-					    "listed twice", name);
+					return cfg_fail(p, "upstream: \"%s\" "
+					    "is listed twice", name);
 			if (m->nroutes == CFG_MAX_ROUTES)
-				return fail(p, "upstream: at most %d "
+				return cfg_fail(p, "upstream: at most %d "
 				    "upstreams per model", CFG_MAX_ROUTES);
 			m->routes[m->nroutes].upstream = idx;
 			m->routes[m->nroutes].weight = (unsigned)w;
@@ -760,10 +399,11 @@ resolve_routes(struct parser *p, struct pending *pd)
 		}
 		/* Tiers are numbered without gaps: none may be empty. */
 		if (m->nroutes == first)
-			return fail(p, "upstream: an empty tier in the list");
+			return cfg_fail(p, "upstream: an empty tier in the "
+			    "list");
 	}
 	if (m->nroutes == 0)
-		return fail(p, "upstream: the list is empty");
+		return cfg_fail(p, "upstream: the list is empty");
 	return 1;
 }
 
@@ -781,22 +421,22 @@ read_secret(struct parser *p, const char *path, int line)
 
 	p->line = line;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		fail(p, "api_key_file %s: %s", path, strerror(errno));
+		cfg_fail(p, "api_key_file %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	n = read(fd, tmp, sizeof(tmp));
 	close(fd);
 	s = NULL;
 	if (n < 0 || n > MAX_SECRET_FILE) {
-		fail(p, "api_key_file %s: unreadable or over %d bytes", path,
-		    MAX_SECRET_FILE);
+		cfg_fail(p, "api_key_file %s: unreadable or over %d bytes",
+		    path, MAX_SECRET_FILE);
 		goto out;
 	}
 	tmp[n] = '\0';
 	s = trim(tmp);
 	s[strcspn(s, "\r\n")] = '\0';
 	if (*s == '\0') {
-		fail(p, "api_key_file %s: empty", path);
+		cfg_fail(p, "api_key_file %s: empty", path);
 		s = NULL;
 		goto out;
 	}
@@ -820,7 +460,7 @@ finish_config(struct parser *p)
 		struct cfg_upstream *u;
 
 		if ((u = upstream_add(p, "echo")) == NULL)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		u->type = UPSTREAM_ECHO;
 		p->kind = SEC_UPSTREAM;
 		p->section = u;
@@ -840,7 +480,7 @@ finish_config(struct parser *p)
 		if ((m = calloc(1, sizeof(*m))) == NULL ||
 		    (m->name = strdup("venna-1")) == NULL) {
 			free(m);
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		}
 		c->models = m;
 		c->nmodels = 1;
@@ -861,12 +501,12 @@ finish_config(struct parser *p)
 	for (i = 0; i < c->nmodels; i++) {
 		p->line = c->models[i].line;
 		if (c->models[i].nroutes == 0)
-			return fail(p, "[model %s]: \"upstream\" is required",
-			    c->models[i].name);
+			return cfg_fail(p, "[model %s]: \"upstream\" is "
+			    "required", c->models[i].name);
 		if (c->models[i].upstream_model == NULL &&
 		    (c->models[i].upstream_model =
 		    strdup(c->models[i].name)) == NULL)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		if (c->models[i].cached_input_price == 0)
 			c->models[i].cached_input_price =
 			    c->models[i].input_price;
@@ -901,7 +541,7 @@ finish_config(struct parser *p)
 	ok = 1;
 	goto out;
 oom:
-	fail(p, "out of memory");
+	cfg_fail(p, "out of memory");
 out:
 	free(tmp);
 	free(dir);
@@ -952,14 +592,14 @@ cfg_parse(const char *text, size_t len, const char *fname, int read_files,
 	if (errsz > 0)
 		err[0] = '\0';
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		fail(&p, "out of memory");
+		cfg_fail(&p, "out of memory");
 		goto out;
 	}
 	p.cfg = c;
 	if (fname != NULL) {
 		if ((c->path = strdup(fname)) == NULL ||
 		    (fcopy = strdup(fname)) == NULL) {
-			fail(&p, "out of memory");
+			cfg_fail(&p, "out of memory");
 			goto out;
 		}
 		p.basedir = dirname(fcopy);
@@ -977,11 +617,11 @@ cfg_parse(const char *text, size_t len, const char *fname, int read_files,
 			nl = end;
 		n = (size_t)(nl - cur);
 		if (n > CFG_MAX_LINE) {
-			fail(&p, "line longer than %d bytes", CFG_MAX_LINE);
+			cfg_fail(&p, "line longer than %d bytes", CFG_MAX_LINE);
 			goto out;
 		}
 		if (memchr(cur, '\0', n) != NULL) {
-			fail(&p, "NUL byte in the file");
+			cfg_fail(&p, "NUL byte in the file");
 			goto out;
 		}
 		memcpy(line, cur, n);
@@ -992,7 +632,7 @@ cfg_parse(const char *text, size_t len, const char *fname, int read_files,
 		if (*s == '[') {
 			if ((close = strchr(s, ']')) == NULL ||
 			    *trim(close + 1) != '\0') {
-				fail(&p, "expected \"[section]\"");
+				cfg_fail(&p, "expected \"[section]\"");
 				goto out;
 			}
 			*close = '\0';
@@ -1020,136 +660,6 @@ out:
 		return NULL;
 	}
 	return c;
-}
-
-/*
- * Make the database path absolute and canonical: every process must
- * open the same name, or SQLite's crash recovery looks for the -wal
- * file in the wrong place (howtocorrupt.html §2.6).  The file itself
- * may not exist yet; its directory must.
- */
-static int
-canonical_database(struct cfg *c, char *err, size_t errsz)
-{
-	char	 real[PATH_MAX];
-	char	*d = NULL, *b = NULL, *out = NULL;
-	size_t	 n;
-	int	 ok = 0;
-
-	if ((d = strdup(c->database)) == NULL ||
-	    (b = strdup(c->database)) == NULL)
-		goto out;
-	if (realpath(dirname(d), real) == NULL) {
-		ok = 1;		/* vennactl init creates the directory */
-		goto out;
-	}
-	n = strlen(real) + strlen(basename(b)) + 2;
-	if ((out = malloc(n)) == NULL)
-		goto out;
-	snprintf(out, n, "%s/%s", real, basename(b));
-	free(c->database);
-	c->database = out;
-	ok = 1;
-out:
-	if (!ok)
-		snprintf(err, errsz, "out of memory");
-	free(d);
-	free(b);
-	return ok;
-}
-
-/*
- * Read and parse the file at path.  Returns NULL with the reason in err
- * (a missing file included).
- */
-struct cfg *
-cfg_load(const char *path, char *err, size_t errsz)
-{
-	struct cfg	*c = NULL;
-	struct stat	 st;
-	char		*text = NULL;
-	ssize_t		 n;
-	size_t		 got = 0, cap = 0;
-	int		 fd = -1;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &st) == -1) {
-		snprintf(err, errsz, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > CFG_MAX_FILE) {
-		snprintf(err, errsz, "%s: not a regular file of at most %d "
-		    "bytes", path, CFG_MAX_FILE);
-		goto out;
-	}
-	cap = (size_t)st.st_size + 1;
-	if ((text = malloc(cap)) == NULL) {
-		snprintf(err, errsz, "out of memory");
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		n = read(fd, text + got, (size_t)st.st_size - got);
-		if (n <= 0) {
-			snprintf(err, errsz, "%s: read failed", path);
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	if ((c = cfg_parse(text, got, path, 1, err, errsz)) != NULL &&
-	    !canonical_database(c, err, errsz)) {
-		cfg_free(c);
-		c = NULL;
-	}
-out:
-	if (fd != -1)
-		close(fd);
-	if (text != NULL)
-		sodium_memzero(text, cap);	/* it may hold api_key lines */
-	free(text);
-	return c;
-}
-
-/*
- * The configuration used when there is no file: every default, the echo
- * upstream and the demo model venna-1 on it.
- */
-struct cfg *
-cfg_builtin(char *err, size_t errsz)
-{
-	struct cfg	*c;
-
-	if ((c = cfg_parse("", 0, NULL, 0, err, errsz)) != NULL &&
-	    !canonical_database(c, err, errsz)) {
-		cfg_free(c);
-		c = NULL;
-	}
-	return c;
-}
-
-/* Where venna.conf is looked for without -c or VENNA_CONF. */
-const char *
-cfg_default_path(void)
-{
-	return SYSCONFDIR "/venna.conf";
-}
-
-/*
- * The configuration every program runs with: the file *path names (-c),
- * else $VENNA_CONF, else the default path when it exists, else the
- * built-in defaults.  *path is set to the file used (NULL: built-ins).
- * NULL with why in err when the file does not load.
- */
-struct cfg *
-cfg_open(const char **path, char *err, size_t errsz)
-{
-	const char	*p = *path;
-
-	if (p == NULL && (p = getenv("VENNA_CONF")) != NULL && *p == '\0')
-		p = NULL;
-	if (p == NULL && access(cfg_default_path(), F_OK) == 0)
-		p = cfg_default_path();
-	*path = p;
-	return p != NULL ? cfg_load(p, err, errsz) : cfg_builtin(err, errsz);
 }
 
 const struct cfg_model *

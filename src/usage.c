@@ -1,6 +1,6 @@
 /*
  * usage.c: writing the usage ledger and pricing its rows.  Prices are
- * picodollars per token (cfg.c), so costs are exact integers; a
+ * picodollars per token (cfg_value.c), so costs are exact integers; a
  * product that would overflow saturates instead of wrapping.
  */
 #include "config.h"

@@ -25,7 +25,7 @@ static char	 dir[] = "/tmp/venna-limiter-test.XXXXXX";
 static char	 db[256], segpath[300];
 
 /*
- * The segment's first fields, as limiter.c lays them out: the magic at
+ * The segment's first fields, as limiter_int.h lays them out: the magic at
  * offset 0, the boot id at 24.  Written here to play an old or foreign
  * file.
  */
