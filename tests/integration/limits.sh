@@ -279,4 +279,39 @@ is "$(sql "SELECT status FROM batches WHERE id = '$B3'")" failed \
 check "  with token_limit_exceeded" eval \
     "sql \"SELECT errors FROM batches WHERE id = '$B3'\" | grep -q token_limit_exceeded"
 
+# ---- 6: a spend limit reached mid-batch ----
+# gamma may spend 5 cents a month; a line of m-priced (at the batch
+# price, half) reserves about 1.6 cents (22 tokens of body, 10 of
+# answer) and settles at about 1 cent: a few lines fit, the rest fail
+# with insufficient_quota in the error file.
+"$VENNACTL" -c "$STACK/venna.conf" workspace create gamma >/dev/null
+KEY_C=$("$VENNACTL" -c "$STACK/venna.conf" key create gamma 2>/dev/null)
+ctl limits set gamma --spend 0.05 >/dev/null 2>&1
+awk 'BEGIN { for (i = 1; i <= 60; i++)
+    printf "{\"custom_id\":\"q-%d\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"m-priced\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"a b c d e f g h i j\"}]}}\n", i }' \
+    > "$STACK/q.jsonl"
+http POST "$BASE_URL/files" -H "Authorization: Bearer $KEY_C" \
+    -F purpose=batch -F "file=@$STACK/q.jsonl"
+fid=$(jv 'b.id')
+http POST "$BASE_URL/batches" -H "Authorization: Bearer $KEY_C" \
+    -H 'Content-Type: application/json' \
+    -d "{\"input_file_id\":\"$fid\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"
+BQ=$(jv 'b.id')
+batch
+batch
+st=$(bstate "$BQ")
+is "${st%% *}" completed "a batch that reaches its workspace's spend limit completes"
+ok_n=$(echo "$st" | cut -d' ' -f2)
+bad_n=$(echo "$st" | cut -d' ' -f3)
+check "  some lines ran ($ok_n), the rest failed ($bad_n), none lost" \
+    test "$ok_n" -gt 0 -a "$bad_n" -gt 0 -a $((ok_n + bad_n)) -eq 60
+ef=$(sql "SELECT error_file_id FROM batches WHERE id = '$BQ'")
+curl -s "$BASE_URL/files/$ef/content" -H "Authorization: Bearer $KEY_C" > "$STACK/q.err"
+is "$(grep -c '"status_code":429' "$STACK/q.err")" "$bad_n" "  each failed line is a 429 in the error file"
+is "$(grep -c '"code":"insufficient_quota"' "$STACK/q.err")" "$bad_n" "  with insufficient_quota"
+ctl usage >/dev/null 2>&1
+spent=$(sql "SELECT coalesce(sum(cost_pusd), 0) FROM usage u JOIN workspaces w ON w.id = u.workspace_id WHERE w.name = 'gamma'")
+check "  and what the lines settled stays within the limit ($spent <= 50000000000 pusd)" \
+    test "$spent" -le 50000000000
+
 tap_done
