@@ -668,6 +668,12 @@ test_killed_in_lock(void)
 int
 main(void)
 {
+	/*
+	 * Nothing buffered when a child forks: a child that flushed the
+	 * parent's lines (the sanitizers' exit paths can) would print
+	 * them twice.
+	 */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (mkdtemp(dir) == NULL) {
 		printf("Bail out! mkdtemp\n");
 		return 1;

@@ -101,6 +101,8 @@ main(void)
 	int			 i, n, ok_all, allowed, got, fired, status;
 	pid_t			 kids[4];
 
+	/* Nothing buffered when a child forks (see limiter_test.c). */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (mkdtemp(dir) == NULL || !ids_init() ||
 	    (cfg = test_cfg("[server]\ndatabase = %s/v.db\n"
 	    "[model m1]\nupstream = echo\n[model m2]\nupstream = echo\n",
