@@ -16,6 +16,7 @@
 #include "admin.h"
 #include "admin_query.h"
 #include "api.h"
+#include "api_admin_reply.h"
 #include "buf.h"
 #include "cfg.h"
 #include "ctx.h"
@@ -23,33 +24,6 @@
 #include "reply.h"
 #include "store.h"
 
-#define ADMIN_MAX_BODY	(2 * 1024 * 1024)
-
-typedef enum vn_err (*obj_json)(struct buf *, const void *);
-
-/* A list being written: the objects, the first and last ids. */
-struct listing {
-	struct buf	*b;
-	obj_json	 fn;
-	size_t		 idoff;		/* offsetof the object's id */
-	size_t		 n;
-	char		 first[VN_MAX_ID + 1], last[VN_MAX_ID + 1];
-};
-
-static int
-list_each(void *arg, const void *obj)
-{
-	struct listing	*l = arg;
-	const char	*id = (const char *)obj + l->idoff;
-
-	if ((l->n > 0 && buf_addc(l->b, ',') != VN_OK) ||
-	    l->fn(l->b, obj) != VN_OK)
-		return -1;
-	if (l->n++ == 0)
-		snprintf(l->first, sizeof(l->first), "%s", id);
-	snprintf(l->last, sizeof(l->last), "%s", id);
-	return 0;
-}
 
 static enum vn_err
 add_str(struct buf *b, const char *s)
@@ -77,19 +51,7 @@ add_time(struct buf *b, const char *key, int64_t t)
 }
 
 static enum vn_err
-list_end(struct listing *l, int more)
-{
-	enum vn_err	 rc;
-
-	if ((rc = buf_addc(l->b, ']')) != VN_OK ||
-	    (rc = add_kv(l->b, "first_id", l->first)) != VN_OK ||
-	    (rc = add_kv(l->b, "last_id", l->last)) != VN_OK)
-		return rc;
-	return buf_addf(l->b, ",\"has_more\":%s}", more ? "true" : "false");
-}
-
-static enum vn_err
-project_json(struct buf *b, const void *obj)
+project_json(struct buf *b, const void *obj, const char *object VN_UNUSED)
 {
 	const struct admin_project *p = obj;
 	enum vn_err	 rc;
@@ -109,7 +71,7 @@ project_json(struct buf *b, const void *obj)
 
 /* The operator or admin key that made an admin key, as its owner. */
 static enum vn_err
-akey_json(struct buf *b, const void *obj)
+akey_json(struct buf *b, const void *obj, const char *object VN_UNUSED)
 {
 	const struct admin_key *k = obj;
 	enum vn_err	 rc;
@@ -136,7 +98,7 @@ akey_json(struct buf *b, const void *obj)
 }
 
 static enum vn_err
-sa_json(struct buf *b, const void *obj)
+sa_json(struct buf *b, const void *obj, const char *object VN_UNUSED)
 {
 	const struct admin_sa *sa = obj;
 	enum vn_err	 rc;
@@ -157,7 +119,7 @@ sa_json(struct buf *b, const void *obj)
  * no email is known, the field says so).
  */
 static enum vn_err
-pkey_json(struct buf *b, const void *obj)
+pkey_json(struct buf *b, const void *obj, const char *object VN_UNUSED)
 {
 	const struct admin_key *k = obj;
 	enum vn_err	 rc;
@@ -195,7 +157,7 @@ pkey_json(struct buf *b, const void *obj)
  * user running vennactl (type session, the user's id "unix:NAME").
  */
 static enum vn_err
-audit_json(struct buf *b, const void *obj)
+audit_json(struct buf *b, const void *obj, const char *object VN_UNUSED)
 {
 	const struct admin_audit *a = obj;
 	enum vn_err	 rc;
@@ -285,27 +247,6 @@ op_fault(struct ctx *c, enum vn_err rc, const char *what, const char *id)
 	}
 }
 
-/* Reply with b, or fail with rc; frees b. */
-static enum vn_err
-answer(struct ctx *c, struct buf *b, enum vn_err rc)
-{
-	if (rc == VN_OK)
-		rc = reply_json(c, 200, b->data, b->len);
-	buf_free(b);
-	return rc;
-}
-
-/* A database handle and an env acting for the caller's admin key. */
-static struct db *
-env_open(struct ctx *c, struct admin_env *env)
-{
-	memset(env, 0, sizeof(*env));
-	admin_actor_key(&env->actor, c->who.key_id, c->remote_addr);
-	env->pepper = c->pepper;
-	env->database = c->cfg->database;
-	env->db = store_get(c->store);
-	return env->db;
-}
 
 /* ---- projects ---- */
 
@@ -325,15 +266,16 @@ api_admin_projects_create(struct ctx *c)
 		    "Invalid 'name': a project name is 1 to %d letters, "
 		    "digits, '.', '_' or '-', not starting with '-'.",
 		    WS_NAME_MAX);
-	if (env_open(c, &env) == NULL)
+	if (api_admin_env_open(c, &env) == NULL)
 		return VN_ESTORE;
 	rc = admin_project_create(&env, name, &p);
 	store_put(c->store, env.db);
 	if (rc == VN_ECONFLICT)
 		return fault_set(&c->fault, rc, "name", "invalid_value",
 		    "A project named '%s' already exists.", name);
-	buf_init(&b, ADMIN_MAX_BODY);
-	return answer(c, &b, rc == VN_OK ? project_json(&b, &p) : rc);
+	buf_init(&b, API_ADMIN_MAX_BODY);
+	return api_admin_answer(c, &b, rc == VN_OK ? project_json(&b, &p,
+	    NULL) : rc);
 }
 
 enum vn_err
@@ -341,7 +283,7 @@ api_admin_projects_list(struct ctx *c)
 {
 	struct admin_query	*q;
 	struct admin_page	 pg;
-	struct listing		 l;
+	struct api_admin_listing		 l;
 	struct buf		 b;
 	struct db		*db = NULL;
 	int			 more = 0;
@@ -349,30 +291,26 @@ api_admin_projects_list(struct ctx *c)
 
 	if ((q = malloc(sizeof(*q))) == NULL)
 		return VN_ENOMEM;
-	buf_init(&b, ADMIN_MAX_BODY);
+	buf_init(&b, API_ADMIN_MAX_BODY);
 	if ((rc = query(c, AQ_PAGE | AQ_ARCHIVED, q)) != VN_OK)
 		goto out;
 	pg.limit = q->limit;
 	pg.after = q->after[0] != '\0' ? q->after : NULL;
-	memset(&l, 0, sizeof(l));
-	l.b = &b;
-	l.fn = project_json;
-	l.idoff = offsetof(struct admin_project, id);
 	if ((db = store_get(c->store)) == NULL) {
 		rc = VN_ESTORE;
 		goto out;
 	}
-	if ((rc = buf_addstr(&b, "{\"object\":\"list\",\"data\":[")) ==
-	    VN_OK)
+	if ((rc = api_admin_list_begin(&l, &b, project_json, NULL,
+	    offsetof(struct admin_project, id))) == VN_OK)
 		rc = admin_project_list(db, q->include_archived, &pg,
-		    list_each, &l, &more);
+		    api_admin_list_each, &l, &more);
 	if (rc == VN_OK)
-		rc = list_end(&l, more);
+		rc = api_admin_list_end(&l, more);
 	rc = op_fault(c, rc, "project", "");
 out:
 	store_put(c->store, db);
 	free(q);
-	return answer(c, &b, rc);
+	return api_admin_answer(c, &b, rc);
 }
 
 enum vn_err
@@ -389,8 +327,8 @@ api_admin_projects_get(struct ctx *c)
 	store_put(c->store, db);
 	if (rc != VN_OK)
 		return op_fault(c, rc, "project", c->params[0]);
-	buf_init(&b, ADMIN_MAX_BODY);
-	return answer(c, &b, project_json(&b, &p));
+	buf_init(&b, API_ADMIN_MAX_BODY);
+	return api_admin_answer(c, &b, project_json(&b, &p, NULL));
 }
 
 enum vn_err
@@ -409,7 +347,7 @@ api_admin_projects_update(struct ctx *c)
 		    "Invalid 'name': a project name is 1 to %d letters, "
 		    "digits, '.', '_' or '-', not starting with '-'.",
 		    WS_NAME_MAX);
-	if (env_open(c, &env) == NULL)
+	if (api_admin_env_open(c, &env) == NULL)
 		return VN_ESTORE;
 	rc = admin_project_rename(&env, c->params[0], name, &p);
 	store_put(c->store, env.db);
@@ -418,8 +356,8 @@ api_admin_projects_update(struct ctx *c)
 		    "A project named '%s' already exists.", name);
 	if (rc != VN_OK)
 		return op_fault(c, rc, "project", c->params[0]);
-	buf_init(&b, ADMIN_MAX_BODY);
-	return answer(c, &b, project_json(&b, &p));
+	buf_init(&b, API_ADMIN_MAX_BODY);
+	return api_admin_answer(c, &b, project_json(&b, &p, NULL));
 }
 
 enum vn_err
@@ -430,14 +368,14 @@ api_admin_projects_archive(struct ctx *c)
 	struct buf		 b;
 	enum vn_err		 rc;
 
-	if (env_open(c, &env) == NULL)
+	if (api_admin_env_open(c, &env) == NULL)
 		return VN_ESTORE;
 	rc = admin_project_archive(&env, c->params[0], &p);
 	store_put(c->store, env.db);
 	if (rc != VN_OK)
 		return op_fault(c, rc, "project", c->params[0]);
-	buf_init(&b, ADMIN_MAX_BODY);
-	return answer(c, &b, project_json(&b, &p));
+	buf_init(&b, API_ADMIN_MAX_BODY);
+	return api_admin_answer(c, &b, project_json(&b, &p, NULL));
 }
 
 /* ---- admin keys ---- */
@@ -457,15 +395,15 @@ api_admin_keys_create(struct ctx *c)
 	    (rc = jsonx_int(c->json, "expires_in_seconds", NULL, 0, 1,
 	    31536000, &expires, NULL, &c->fault)) != VN_OK)
 		return rc;
-	if (env_open(c, &env) == NULL)
+	if (api_admin_env_open(c, &env) == NULL)
 		return VN_ESTORE;
 	rc = admin_akey_create(&env, name, expires, &k, key);
 	store_put(c->store, env.db);
 	if (rc != VN_OK)
 		return rc;
 	/* The object with "value" spliced in before its closing brace. */
-	buf_init(&b, ADMIN_MAX_BODY);
-	if ((rc = akey_json(&b, &k)) == VN_OK) {
+	buf_init(&b, API_ADMIN_MAX_BODY);
+	if ((rc = akey_json(&b, &k, NULL)) == VN_OK) {
 		b.len--;
 		if ((rc = buf_addstr(&b, ",\"value\":")) == VN_OK &&
 		    (rc = add_str(&b, key)) == VN_OK)
@@ -485,7 +423,7 @@ api_admin_keys_list(struct ctx *c)
 {
 	struct admin_query	*q;
 	struct admin_page	 pg;
-	struct listing		 l;
+	struct api_admin_listing		 l;
 	struct buf		 b;
 	struct db		*db = NULL;
 	int			 more = 0;
@@ -493,29 +431,25 @@ api_admin_keys_list(struct ctx *c)
 
 	if ((q = malloc(sizeof(*q))) == NULL)
 		return VN_ENOMEM;
-	buf_init(&b, ADMIN_MAX_BODY);
+	buf_init(&b, API_ADMIN_MAX_BODY);
 	if ((rc = query(c, AQ_PAGE, q)) != VN_OK)
 		goto out;
 	pg.limit = q->limit;
 	pg.after = q->after[0] != '\0' ? q->after : NULL;
-	memset(&l, 0, sizeof(l));
-	l.b = &b;
-	l.fn = akey_json;
-	l.idoff = offsetof(struct admin_key, id);
 	if ((db = store_get(c->store)) == NULL) {
 		rc = VN_ESTORE;
 		goto out;
 	}
-	if ((rc = buf_addstr(&b, "{\"object\":\"list\",\"data\":[")) ==
-	    VN_OK)
-		rc = admin_akey_list(db, &pg, list_each, &l, &more);
+	if ((rc = api_admin_list_begin(&l, &b, akey_json, NULL,
+	    offsetof(struct admin_key, id))) == VN_OK)
+		rc = admin_akey_list(db, &pg, api_admin_list_each, &l, &more);
 	if (rc == VN_OK)
-		rc = list_end(&l, more);
+		rc = api_admin_list_end(&l, more);
 	rc = op_fault(c, rc, "admin key", "");
 out:
 	store_put(c->store, db);
 	free(q);
-	return answer(c, &b, rc);
+	return api_admin_answer(c, &b, rc);
 }
 
 enum vn_err
@@ -532,8 +466,8 @@ api_admin_keys_get(struct ctx *c)
 	store_put(c->store, db);
 	if (rc != VN_OK)
 		return op_fault(c, rc, "admin API key", c->params[0]);
-	buf_init(&b, ADMIN_MAX_BODY);
-	return answer(c, &b, akey_json(&b, &k));
+	buf_init(&b, API_ADMIN_MAX_BODY);
+	return api_admin_answer(c, &b, akey_json(&b, &k, NULL));
 }
 
 enum vn_err
@@ -543,18 +477,18 @@ api_admin_keys_delete(struct ctx *c)
 	struct buf		 b;
 	enum vn_err		 rc;
 
-	if (env_open(c, &env) == NULL)
+	if (api_admin_env_open(c, &env) == NULL)
 		return VN_ESTORE;
 	rc = admin_akey_delete(&env, c->params[0]);
 	store_put(c->store, env.db);
 	if (rc != VN_OK)
 		return op_fault(c, rc, "admin API key", c->params[0]);
-	buf_init(&b, ADMIN_MAX_BODY);
+	buf_init(&b, API_ADMIN_MAX_BODY);
 	if ((rc = buf_addstr(&b, "{\"id\":")) == VN_OK &&
 	    (rc = add_str(&b, c->params[0])) == VN_OK)
 		rc = buf_addstr(&b, ",\"object\":"
 		    "\"organization.admin_api_key.deleted\",\"deleted\":true}");
-	return answer(c, &b, rc);
+	return api_admin_answer(c, &b, rc);
 }
 
 /* ---- service accounts ---- */
@@ -572,7 +506,7 @@ api_admin_sa_create(struct ctx *c)
 
 	if ((rc = body_name(c, ADMIN_NAME_MAX, &name)) != VN_OK)
 		return rc;
-	if (env_open(c, &env) == NULL)
+	if (api_admin_env_open(c, &env) == NULL)
 		return VN_ESTORE;
 	rc = admin_sa_create(&env, c->params[0], name, &sa, &k, key);
 	store_put(c->store, env.db);
@@ -581,8 +515,8 @@ api_admin_sa_create(struct ctx *c)
 		    "is archived: it takes no new keys.", c->params[0]);
 	if (rc != VN_OK)
 		return op_fault(c, rc, "project", c->params[0]);
-	buf_init(&b, ADMIN_MAX_BODY);
-	if ((rc = sa_json(&b, &sa)) == VN_OK) {
+	buf_init(&b, API_ADMIN_MAX_BODY);
+	if ((rc = sa_json(&b, &sa, NULL)) == VN_OK) {
 		b.len--;
 		if ((rc = buf_addstr(&b, ",\"api_key\":{\"object\":"
 		    "\"organization.project.service_account.api_key\","
@@ -610,7 +544,7 @@ project_list(struct ctx *c, int keys)
 {
 	struct admin_query	*q;
 	struct admin_page	 pg;
-	struct listing		 l;
+	struct api_admin_listing		 l;
 	struct buf		 b;
 	struct db		*db = NULL;
 	int			 more = 0;
@@ -618,32 +552,28 @@ project_list(struct ctx *c, int keys)
 
 	if ((q = malloc(sizeof(*q))) == NULL)
 		return VN_ENOMEM;
-	buf_init(&b, ADMIN_MAX_BODY);
+	buf_init(&b, API_ADMIN_MAX_BODY);
 	if ((rc = query(c, AQ_PAGE, q)) != VN_OK)
 		goto out;
 	pg.limit = q->limit;
 	pg.after = q->after[0] != '\0' ? q->after : NULL;
-	memset(&l, 0, sizeof(l));
-	l.b = &b;
-	l.fn = keys ? pkey_json : sa_json;
-	l.idoff = keys ? offsetof(struct admin_key, id) :
-	    offsetof(struct admin_sa, id);
 	if ((db = store_get(c->store)) == NULL) {
 		rc = VN_ESTORE;
 		goto out;
 	}
-	if ((rc = buf_addstr(&b, "{\"object\":\"list\",\"data\":[")) ==
-	    VN_OK)
-		rc = keys ? admin_pkey_list(db, c->params[0], &pg, list_each,
-		    &l, &more) : admin_sa_list(db, c->params[0], &pg,
-		    list_each, &l, &more);
+	if ((rc = api_admin_list_begin(&l, &b, keys ? pkey_json : sa_json,
+	    NULL, keys ? offsetof(struct admin_key, id) :
+	    offsetof(struct admin_sa, id))) == VN_OK)
+		rc = keys ? admin_pkey_list(db, c->params[0], &pg,
+		    api_admin_list_each, &l, &more) : admin_sa_list(db,
+		    c->params[0], &pg, api_admin_list_each, &l, &more);
 	if (rc == VN_OK)
-		rc = list_end(&l, more);
+		rc = api_admin_list_end(&l, more);
 	rc = op_fault(c, rc, "project", c->params[0]);
 out:
 	store_put(c->store, db);
 	free(q);
-	return answer(c, &b, rc);
+	return api_admin_answer(c, &b, rc);
 }
 
 enum vn_err
@@ -666,8 +596,8 @@ api_admin_sa_get(struct ctx *c)
 	store_put(c->store, db);
 	if (rc != VN_OK)
 		return op_fault(c, rc, "service account", c->params[1]);
-	buf_init(&b, ADMIN_MAX_BODY);
-	return answer(c, &b, sa_json(&b, &sa));
+	buf_init(&b, API_ADMIN_MAX_BODY);
+	return api_admin_answer(c, &b, sa_json(&b, &sa, NULL));
 }
 
 /* {"object":OBJECT,"id":ID,"deleted":true} */
@@ -677,11 +607,11 @@ deleted(struct ctx *c, const char *object, const char *id)
 	struct buf	 b;
 	enum vn_err	 rc;
 
-	buf_init(&b, ADMIN_MAX_BODY);
+	buf_init(&b, API_ADMIN_MAX_BODY);
 	if ((rc = buf_addf(&b, "{\"object\":\"%s\",\"id\":", object)) ==
 	    VN_OK && (rc = add_str(&b, id)) == VN_OK)
 		rc = buf_addstr(&b, ",\"deleted\":true}");
-	return answer(c, &b, rc);
+	return api_admin_answer(c, &b, rc);
 }
 
 enum vn_err
@@ -690,7 +620,7 @@ api_admin_sa_delete(struct ctx *c)
 	struct admin_env	 env;
 	enum vn_err		 rc;
 
-	if (env_open(c, &env) == NULL)
+	if (api_admin_env_open(c, &env) == NULL)
 		return VN_ESTORE;
 	rc = admin_sa_delete(&env, c->params[0], c->params[1]);
 	store_put(c->store, env.db);
@@ -722,8 +652,8 @@ api_admin_pkeys_get(struct ctx *c)
 	store_put(c->store, db);
 	if (rc != VN_OK)
 		return op_fault(c, rc, "API key", c->params[1]);
-	buf_init(&b, ADMIN_MAX_BODY);
-	return answer(c, &b, pkey_json(&b, &k));
+	buf_init(&b, API_ADMIN_MAX_BODY);
+	return api_admin_answer(c, &b, pkey_json(&b, &k, NULL));
 }
 
 enum vn_err
@@ -732,7 +662,7 @@ api_admin_pkeys_delete(struct ctx *c)
 	struct admin_env	 env;
 	enum vn_err		 rc;
 
-	if (env_open(c, &env) == NULL)
+	if (api_admin_env_open(c, &env) == NULL)
 		return VN_ESTORE;
 	rc = admin_pkey_delete(&env, c->params[0], c->params[1]);
 	store_put(c->store, env.db);
@@ -749,7 +679,7 @@ api_admin_audit_list(struct ctx *c)
 {
 	struct admin_audit_filter f;
 	struct admin_query	*q;
-	struct listing		 l;
+	struct api_admin_listing		 l;
 	struct buf		 b;
 	struct db		*db = NULL;
 	int			 more = 0;
@@ -757,7 +687,7 @@ api_admin_audit_list(struct ctx *c)
 
 	if ((q = malloc(sizeof(*q))) == NULL)
 		return VN_ENOMEM;
-	buf_init(&b, ADMIN_MAX_BODY);
+	buf_init(&b, API_ADMIN_MAX_BODY);
 	if ((rc = query(c, AQ_PAGE | AQ_AUDIT, q)) != VN_OK)
 		goto out;
 	memset(&f, 0, sizeof(f));
@@ -772,19 +702,15 @@ api_admin_audit_list(struct ctx *c)
 	f.actor_ids = LIST(AQL_ACTOR_IDS);
 	f.resource_ids = LIST(AQL_RESOURCE_IDS);
 #undef LIST
-	memset(&l, 0, sizeof(l));
-	l.b = &b;
-	l.fn = audit_json;
-	l.idoff = offsetof(struct admin_audit, id);
 	if ((db = store_get(c->store)) == NULL) {
 		rc = VN_ESTORE;
 		goto out;
 	}
-	if ((rc = buf_addstr(&b, "{\"object\":\"list\",\"data\":[")) ==
-	    VN_OK)
-		rc = admin_audit_list(db, &f, list_each, &l, &more);
+	if ((rc = api_admin_list_begin(&l, &b, audit_json, NULL,
+	    offsetof(struct admin_audit, id))) == VN_OK)
+		rc = admin_audit_list(db, &f, api_admin_list_each, &l, &more);
 	if (rc == VN_OK)
-		rc = list_end(&l, more);
+		rc = api_admin_list_end(&l, more);
 	if (rc == VN_EINVAL)
 		rc = fault_set(&c->fault, rc, f.before != NULL ? "before" :
 		    "after", "invalid_value", "Invalid cursor: no such audit "
@@ -792,5 +718,5 @@ api_admin_audit_list(struct ctx *c)
 out:
 	store_put(c->store, db);
 	free(q);
-	return answer(c, &b, rc);
+	return api_admin_answer(c, &b, rc);
 }

@@ -32,6 +32,7 @@
 #include "admin_limits.h"
 #include "admin_query.h"
 #include "api.h"
+#include "api_admin_reply.h"
 #include "buf.h"
 #include "cfg.h"
 #include "ctx.h"
@@ -42,67 +43,7 @@
 #include "store.h"
 #include "url.h"
 
-#define ADMIN_MAX_BODY	(2 * 1024 * 1024)
 #define PERM_MODELS_MAX	CFG_MAX_SECTIONS
-
-typedef enum vn_err (*obj_json)(struct buf *, const void *, const char *);
-
-/* A list being written (as api_admin.c's), with each object's kind. */
-struct listing {
-	struct buf	*b;
-	obj_json	 fn;
-	const char	*object;
-	size_t		 idoff;
-	size_t		 n;
-	char		 first[ADMIN_RL_ID_MAX + 1], last[ADMIN_RL_ID_MAX + 1];
-};
-
-static int
-list_each(void *arg, const void *obj)
-{
-	struct listing	*l = arg;
-	const char	*id = (const char *)obj + l->idoff;
-
-	if ((l->n > 0 && buf_addc(l->b, ',') != VN_OK) ||
-	    l->fn(l->b, obj, l->object) != VN_OK)
-		return -1;
-	if (l->n++ == 0)
-		snprintf(l->first, sizeof(l->first), "%s", id);
-	snprintf(l->last, sizeof(l->last), "%s", id);
-	return 0;
-}
-
-/* The end of a list: first_id and last_id are null when it is empty. */
-static enum vn_err
-list_end(struct listing *l, int more)
-{
-	if (l->n == 0)
-		return buf_addf(l->b, "],\"first_id\":null,\"last_id\":null,"
-		    "\"has_more\":%s}", more ? "true" : "false");
-	if (buf_add_list_end(l->b, l->first, l->last, more) != VN_OK)
-		return VN_ENOMEM;
-	return buf_addc(l->b, '}');
-}
-
-static enum vn_err
-answer(struct ctx *c, struct buf *b, enum vn_err rc)
-{
-	if (rc == VN_OK)
-		rc = reply_json(c, 200, b->data, b->len);
-	buf_free(b);
-	return rc;
-}
-
-/* A database handle and an env acting for the caller's admin key. */
-static struct db *
-env_open(struct ctx *c, struct admin_env *env)
-{
-	memset(env, 0, sizeof(*env));
-	admin_actor_key(&env->actor, c->who.key_id, c->remote_addr);
-	env->database = c->cfg->database;
-	env->db = store_get(c->store);
-	return env->db;
-}
 
 /*
  * An operation's failure as the answer.  what names the object of a
@@ -240,7 +181,7 @@ enum vn_err
 api_admin_rl_list(struct ctx *c)
 {
 	struct admin_cursor_page pg;
-	struct listing		 l;
+	struct api_admin_listing		 l;
 	struct buf		 b;
 	struct db		*db = NULL;
 	const char		*pid;
@@ -249,7 +190,7 @@ api_admin_rl_list(struct ctx *c)
 	int			 more = 0;
 	enum vn_err		 rc;
 
-	buf_init(&b, ADMIN_MAX_BODY);
+	buf_init(&b, API_ADMIN_MAX_BODY);
 	if ((rc = page_query(c, 1, AQ_LIMIT_MAX, 0, &pg, after, before)) !=
 	    VN_OK)
 		goto out;
@@ -259,23 +200,19 @@ api_admin_rl_list(struct ctx *c)
 	}
 	if ((rc = project(c, db, 0, &pid)) != VN_OK)
 		goto out;
-	memset(&l, 0, sizeof(l));
-	l.b = &b;
-	l.fn = rl_json;
-	l.object = "project.rate_limit";
-	l.idoff = offsetof(struct admin_rate_limit, id);
-	if ((rc = buf_addstr(&b, "{\"object\":\"list\",\"data\":[")) ==
-	    VN_OK)
-		rc = admin_rl_list(db, c->cfg, pid, &pg, list_each, &l, &more);
+	if ((rc = api_admin_list_begin(&l, &b, rl_json, "project.rate_limit",
+	    offsetof(struct admin_rate_limit, id))) == VN_OK)
+		rc = admin_rl_list(db, c->cfg, pid, &pg, api_admin_list_each,
+		    &l, &more);
 	if (rc == VN_OK)
-		rc = list_end(&l, more);
+		rc = api_admin_list_end(&l, more);
 	else if (rc == VN_EINVAL)
 		rc = fault_set(&c->fault, rc, pg.after != NULL ? "after" :
 		    "before", "invalid_value", "Invalid cursor: no rate limit "
 		    "of this project has that id.");
 out:
 	store_put(c->store, db);
-	return answer(c, &b, rc);
+	return api_admin_answer(c, &b, rc);
 }
 
 /*
@@ -327,7 +264,7 @@ api_admin_rl_update(struct ctx *c)
 
 	if ((rc = rl_body(c, &ch)) != VN_OK)
 		return rc;
-	if (env_open(c, &env) == NULL)
+	if (api_admin_env_open(c, &env) == NULL)
 		return VN_ESTORE;
 	if ((rc = project(c, env.db, 1, &pid)) == VN_OK) {
 		if ((m = admin_rl_model(c->cfg, c->params[1])) == NULL)
@@ -342,8 +279,8 @@ api_admin_rl_update(struct ctx *c)
 	store_put(c->store, env.db);
 	if (rc != VN_OK)
 		return rc;
-	buf_init(&b, ADMIN_MAX_BODY);
-	return answer(c, &b, rl_json(&b, &r, "project.rate_limit"));
+	buf_init(&b, API_ADMIN_MAX_BODY);
+	return api_admin_answer(c, &b, rl_json(&b, &r, "project.rate_limit"));
 }
 
 /* ---- spend limits ---- */
@@ -385,8 +322,8 @@ api_admin_spend_get(struct ctx *c)
 	if (rc != VN_OK)
 		return rc;
 	snprintf(object, sizeof(object), "%s.spend_limit", kind(pid));
-	buf_init(&b, ADMIN_MAX_BODY);
-	return answer(c, &b, spend_json(&b, pusd, object));
+	buf_init(&b, API_ADMIN_MAX_BODY);
+	return api_admin_answer(c, &b, spend_json(&b, pusd, object));
 }
 
 enum vn_err
@@ -403,7 +340,7 @@ api_admin_spend_set(struct ctx *c)
 	    LIMITS_CENTS_MAX, &cents, NULL, &c->fault)) != VN_OK ||
 	    (rc = usd_month(c)) != VN_OK)
 		return rc;
-	if (env_open(c, &env) == NULL)
+	if (api_admin_env_open(c, &env) == NULL)
 		return VN_ESTORE;
 	if ((rc = project(c, env.db, 1, &pid)) == VN_OK)
 		rc = op_fault(c, admin_spend_set(&env, pid, cents *
@@ -412,9 +349,9 @@ api_admin_spend_set(struct ctx *c)
 	if (rc != VN_OK)
 		return rc;
 	snprintf(object, sizeof(object), "%s.spend_limit", kind(pid));
-	buf_init(&b, ADMIN_MAX_BODY);
-	return answer(c, &b, spend_json(&b, cents * LIMITS_PUSD_PER_CENT,
-	    object));
+	buf_init(&b, API_ADMIN_MAX_BODY);
+	return api_admin_answer(c, &b, spend_json(&b,
+	    cents * LIMITS_PUSD_PER_CENT, object));
 }
 
 enum vn_err
@@ -426,7 +363,7 @@ api_admin_spend_delete(struct ctx *c)
 	int			 existed = 0;
 	enum vn_err		 rc;
 
-	if (env_open(c, &env) == NULL)
+	if (api_admin_env_open(c, &env) == NULL)
 		return VN_ESTORE;
 	if ((rc = project(c, env.db, 1, &pid)) == VN_OK)
 		rc = op_fault(c, admin_spend_delete(&env, pid, &existed),
@@ -437,8 +374,8 @@ api_admin_spend_delete(struct ctx *c)
 		    "limit is set for this %s.", kind(pid));
 	if (rc != VN_OK)
 		return rc;
-	buf_init(&b, ADMIN_MAX_BODY);
-	return answer(c, &b, buf_addf(&b, "{\"object\":"
+	buf_init(&b, API_ADMIN_MAX_BODY);
+	return api_admin_answer(c, &b, buf_addf(&b, "{\"object\":"
 	    "\"%s.spend_limit.deleted\",\"deleted\":true}", kind(pid)));
 }
 
@@ -581,8 +518,8 @@ alert_answer(struct ctx *c, const char *pid, const struct admin_alert *a)
 	char		 object[64];
 
 	snprintf(object, sizeof(object), "%s.spend_alert", kind(pid));
-	buf_init(&b, ADMIN_MAX_BODY);
-	return answer(c, &b, alert_json(&b, a, object));
+	buf_init(&b, API_ADMIN_MAX_BODY);
+	return api_admin_answer(c, &b, alert_json(&b, a, object));
 }
 
 enum vn_err
@@ -598,7 +535,7 @@ api_admin_alert_create(struct ctx *c)
 	out = in + 1;
 	if ((rc = alert_body(c, in)) != VN_OK)
 		goto out;
-	if (env_open(c, &env) == NULL) {
+	if (api_admin_env_open(c, &env) == NULL) {
 		rc = VN_ESTORE;
 		goto out;
 	}
@@ -646,7 +583,7 @@ enum vn_err
 api_admin_alert_list(struct ctx *c)
 {
 	struct admin_cursor_page pg;
-	struct listing		 l;
+	struct api_admin_listing		 l;
 	struct buf		 b;
 	struct db		*db = NULL;
 	const char		*pid;
@@ -656,7 +593,7 @@ api_admin_alert_list(struct ctx *c)
 	int			 more = 0;
 	enum vn_err		 rc;
 
-	buf_init(&b, ADMIN_MAX_BODY);
+	buf_init(&b, API_ADMIN_MAX_BODY);
 	if ((rc = page_query(c, 0, AQ_LIMIT_DEF, 1, &pg, after, before)) !=
 	    VN_OK)
 		goto out;
@@ -667,23 +604,19 @@ api_admin_alert_list(struct ctx *c)
 	if ((rc = project(c, db, 0, &pid)) != VN_OK)
 		goto out;
 	snprintf(object, sizeof(object), "%s.spend_alert", kind(pid));
-	memset(&l, 0, sizeof(l));
-	l.b = &b;
-	l.fn = alert_json;
-	l.object = object;
-	l.idoff = offsetof(struct admin_alert, id);
-	if ((rc = buf_addstr(&b, "{\"object\":\"list\",\"data\":[")) ==
-	    VN_OK)
-		rc = admin_alert_list(db, pid, &pg, list_each, &l, &more);
+	if ((rc = api_admin_list_begin(&l, &b, alert_json, object,
+	    offsetof(struct admin_alert, id))) == VN_OK)
+		rc = admin_alert_list(db, pid, &pg, api_admin_list_each, &l,
+		    &more);
 	if (rc == VN_OK)
-		rc = list_end(&l, more);
+		rc = api_admin_list_end(&l, more);
 	else if (rc == VN_EINVAL)
 		rc = fault_set(&c->fault, rc, pg.after != NULL ? "after" :
 		    "before", "invalid_value", "Invalid cursor: no spend alert "
 		    "of this %s has that id.", kind(pid));
 out:
 	store_put(c->store, db);
-	return answer(c, &b, rc);
+	return api_admin_answer(c, &b, rc);
 }
 
 enum vn_err
@@ -699,7 +632,7 @@ api_admin_alert_update(struct ctx *c)
 	out = in + 1;
 	if ((rc = alert_body(c, in)) != VN_OK)
 		goto out;
-	if (env_open(c, &env) == NULL) {
+	if (api_admin_env_open(c, &env) == NULL) {
 		rc = VN_ESTORE;
 		goto out;
 	}
@@ -722,7 +655,7 @@ api_admin_alert_delete(struct ctx *c)
 	const char		*pid;
 	enum vn_err		 rc;
 
-	if (env_open(c, &env) == NULL)
+	if (api_admin_env_open(c, &env) == NULL)
 		return VN_ESTORE;
 	if ((rc = project(c, env.db, 1, &pid)) == VN_OK)
 		rc = op_fault(c, admin_alert_delete(&env, pid, alert_id(c)),
@@ -730,13 +663,13 @@ api_admin_alert_delete(struct ctx *c)
 	store_put(c->store, env.db);
 	if (rc != VN_OK)
 		return rc;
-	buf_init(&b, ADMIN_MAX_BODY);
+	buf_init(&b, API_ADMIN_MAX_BODY);
 	if ((rc = buf_addstr(&b, "{\"id\":")) == VN_OK &&
 	    (rc = buf_add_json_string(&b, alert_id(c),
 	    strlen(alert_id(c)))) == VN_OK)
 		rc = buf_addf(&b, ",\"object\":\"%s.spend_alert.deleted\","
 		    "\"deleted\":true}", kind(pid));
-	return answer(c, &b, rc);
+	return api_admin_answer(c, &b, rc);
 }
 
 /* ---- model permissions ---- */
@@ -747,13 +680,13 @@ perm_answer(struct ctx *c, const struct admin_perm *p)
 	struct buf	 b;
 	enum vn_err	 rc;
 
-	buf_init(&b, ADMIN_MAX_BODY);
+	buf_init(&b, API_ADMIN_MAX_BODY);
 	if ((rc = buf_addf(&b, "{\"object\":\"project.model_permissions\","
 	    "\"mode\":\"%s\",\"model_ids\":", p->mode[0] != '\0' ? p->mode :
 	    "deny_list")) == VN_OK && (rc = buf_addstr(&b, p->model_ids)) ==
 	    VN_OK)
 		rc = buf_addc(&b, '}');
-	return answer(c, &b, rc);
+	return api_admin_answer(c, &b, rc);
 }
 
 enum vn_err
@@ -844,10 +777,10 @@ api_admin_perm_set(struct ctx *c)
 	enum vn_err		 rc;
 
 	memset(&p, 0, sizeof(p));
-	buf_init(&ids, ADMIN_MAX_BODY);
+	buf_init(&ids, API_ADMIN_MAX_BODY);
 	if ((rc = perm_body(c, &mode, &ids)) != VN_OK)
 		goto out;
-	if (env_open(c, &env) == NULL) {
+	if (api_admin_env_open(c, &env) == NULL) {
 		rc = VN_ESTORE;
 		goto out;
 	}
@@ -871,14 +804,14 @@ api_admin_perm_delete(struct ctx *c)
 	const char		*pid;
 	enum vn_err		 rc;
 
-	if (env_open(c, &env) == NULL)
+	if (api_admin_env_open(c, &env) == NULL)
 		return VN_ESTORE;
 	if ((rc = project(c, env.db, 1, &pid)) == VN_OK)
 		rc = op_fault(c, admin_perm_delete(&env, pid), "project", pid);
 	store_put(c->store, env.db);
 	if (rc != VN_OK)
 		return rc;
-	buf_init(&b, ADMIN_MAX_BODY);
-	return answer(c, &b, buf_addstr(&b, "{\"object\":"
+	buf_init(&b, API_ADMIN_MAX_BODY);
+	return api_admin_answer(c, &b, buf_addstr(&b, "{\"object\":"
 	    "\"project.model_permissions.deleted\",\"deleted\":true}"));
 }
