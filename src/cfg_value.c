@@ -216,14 +216,6 @@ cfg_set_opt(struct parser *p, const struct opt *o, const char *v)
 		}
 		return 1;
 	case OPT_INT:
-		errno = 0;
-		ll = strtoll(v, &end, 10);
-		if (errno != 0 || end == v || *end != '\0' ||
-		    ll < o->min || ll > o->max)
-			return cfg_fail(p, "%s: expected an integer from %lld "
-			    "to %lld", o->name, o->min, o->max);
-		*lp = (long)ll;
-		return 1;
 	case OPT_COUNT:
 		errno = 0;
 		ll = strtoll(v, &end, 10);
@@ -231,7 +223,10 @@ cfg_set_opt(struct parser *p, const struct opt *o, const char *v)
 		    ll < o->min || ll > o->max)
 			return cfg_fail(p, "%s: expected an integer from %lld "
 			    "to %lld", o->name, o->min, o->max);
-		*(int64_t *)(base + o->off) = ll;
+		if (o->type == OPT_COUNT)
+			*(int64_t *)(base + o->off) = ll;
+		else
+			*lp = (long)ll;
 		return 1;
 	case OPT_SHARE:
 		/* A percentage is kept negative until the pool is known. */
