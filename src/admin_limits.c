@@ -369,7 +369,8 @@ admin_spend_get(struct db *db, const char *project_id, int64_t *pusd)
 		return rc;
 	if ((st = db_stmt(db, STMT_SL_GET)) == NULL)
 		return VN_ESTORE;
-	sqlite3_bind_text(st, 1, admin_limits_scope(project_id), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, admin_limits_scope(project_id),
+	    -1, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW)
 		*pusd = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
@@ -406,14 +407,15 @@ admin_spend_set(struct admin_env *env, const char *project_id, int64_t pusd)
 		rc = VN_ESTORE;
 		goto end;
 	}
-	sqlite3_bind_text(st, 1, admin_limits_scope(project_id), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, admin_limits_scope(project_id),
+	    -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, pusd);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
 	rc = db_rc(env->db, sqlite3_step(st), "spend limit set");
 	sqlite3_reset(st);
 	if (rc == VN_OK && (rc = spend_json(&b, pusd)) == VN_OK)
-		rc = admin_limits_audit(env, project_id, project_id, "spend_limit",
-		    b.data);
+		rc = admin_limits_audit(env, project_id, project_id,
+		    "spend_limit", b.data);
 end:
 	if ((rc = db_end(env->db, rc)) == VN_OK)
 		admin_changed_limits(env);
@@ -439,12 +441,13 @@ admin_spend_delete(struct admin_env *env, const char *project_id,
 		rc = VN_ESTORE;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, admin_limits_scope(project_id), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, admin_limits_scope(project_id),
+	    -1, SQLITE_STATIC);
 	rc = db_rc(env->db, sqlite3_step(st), "spend limit delete");
 	sqlite3_reset(st);
 	if (rc == VN_OK && (*existed = db_changes(env->db) > 0))
-		rc = admin_limits_audit(env, project_id, project_id, "spend_limit",
-		    "null");
+		rc = admin_limits_audit(env, project_id, project_id,
+		    "spend_limit", "null");
 out:
 	if ((rc = db_end(env->db, rc)) == VN_OK && *existed)
 		admin_changed_limits(env);

@@ -83,7 +83,8 @@ alert_read(struct db *db, const char *project_id, const char *id,
 	if ((st = db_stmt(db, STMT_ALERT_GET)) == NULL)
 		return VN_ESTORE;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, admin_limits_scope(project_id), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, admin_limits_scope(project_id),
+	    -1, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW)
 		alert_row(st, a);
 	sqlite3_reset(st);
@@ -145,7 +146,8 @@ admin_alert_create(struct admin_env *env, const char *project_id,
 		rc = VN_ESTORE;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, admin_limits_scope(project_id), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, admin_limits_scope(project_id),
+	    -1, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW &&
 	    sqlite3_column_int64(st, 0) >= ADMIN_ALERTS_MAX)
 		rc = VN_EINVAL;
@@ -159,7 +161,8 @@ admin_alert_create(struct admin_env *env, const char *project_id,
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, admin_limits_scope(project_id), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, admin_limits_scope(project_id),
+	    -1, SQLITE_STATIC);
 	alert_bind(st, in);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
 	rc = db_rc(env->db, sqlite3_step(st), "alert insert");
@@ -234,7 +237,8 @@ admin_alert_list(struct db *db, const char *project_id,
 	if ((st = db_stmt(db, pg->desc != back ? STMT_ALERT_LIST_DESC :
 	    STMT_ALERT_LIST_ASC)) == NULL)
 		return VN_ESTORE;
-	sqlite3_bind_text(st, 1, admin_limits_scope(project_id), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, admin_limits_scope(project_id),
+	    -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, lo);
 	sqlite3_bind_int64(st, 3, hi);
 	sqlite3_bind_int64(st, 4, pg->limit + 1);
@@ -272,7 +276,8 @@ admin_alert_update(struct admin_env *env, const char *project_id,
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, admin_limits_scope(project_id), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, admin_limits_scope(project_id),
+	    -1, SQLITE_STATIC);
 	alert_bind(st, in);
 	rc = db_rc(env->db, sqlite3_step(st), "alert update");
 	sqlite3_reset(st);
@@ -304,7 +309,8 @@ admin_alert_delete(struct admin_env *env, const char *project_id,
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, admin_limits_scope(project_id), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, admin_limits_scope(project_id),
+	    -1, SQLITE_STATIC);
 	rc = db_rc(env->db, sqlite3_step(st), "alert delete");
 	sqlite3_reset(st);
 	if (rc == VN_OK && db_changes(env->db) == 0)

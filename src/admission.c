@@ -159,7 +159,8 @@ refused(struct ctx *c, const char *model, const struct limiter_refusal *w)
 	struct fault	*f = &c->fault;
 	char		 lim_s[32], used_s[32], req_s[32];
 	const char	*scope = w->key_scope ? "API key" : "workspace";
-	const char	*id = w->key_scope ? c->who.key_id : c->who.workspace_id;
+	const char	*id = w->key_scope ? c->who.key_id :
+	    c->who.workspace_id;
 	struct limiter_window full, none;
 	long		 s;
 
@@ -397,8 +398,9 @@ admission_admit(struct ctx *c, const struct admission_call *ac,
 
 /*
  * Settle an admitted call with its real tokens and cost (its usage
- * row's; a batch line's window counts its input tokens only); a spend alert it crossed is recorded.  Never fails the call:
- * its answer is already decided.
+ * row's; a batch line's window counts its input tokens only); a spend
+ * alert it crossed is recorded.  Never fails the call: its answer is
+ * already decided.
  */
 void
 admission_settle(struct ctx *c, struct admission *a, int64_t prompt,
