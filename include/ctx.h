@@ -29,6 +29,23 @@ struct usage_held;
 typedef enum vn_err (*ctx_handler)(struct ctx *);
 
 /*
+ * What a request did, filled in as it happens, for the access log and
+ * the metrics.  Every pointer is to configuration or a route table
+ * (never to what a client sent), so it lives as long as the request.
+ */
+struct ctx_stats {
+	const char	*route;		/* the route's pattern; NULL: none */
+	const char	*model;		/* the configured model; NULL: none */
+	const char	*upstream;	/* the upstream last tried; NULL */
+	int64_t		 prompt_tokens;
+	int64_t		 completion_tokens;
+	int64_t		 cost_pusd;	/* as billed */
+	long		 ttfb_us;	/* until the head went out; -1 */
+	long		 upstream_us;	/* inside upstream calls, in all */
+	int		 upstream_failures;	/* attempts that failed */
+};
+
+/*
  * The request body, for handlers that read it themselves (uploads).
  * read returns the bytes read, 0 at the end, -1 on error.
  */
@@ -82,6 +99,7 @@ struct ctx {
 	void			**upstream;	/* upstream.c's handle */
 	struct background	*background;	/* this process's, or NULL */
 
+	struct ctx_stats	 stats;
 	struct timespec		 t0;
 };
 
@@ -92,5 +110,6 @@ enum vn_err	 ctx_read_body(struct ctx *, size_t max);
 enum vn_err	 ctx_hold(struct ctx *, size_t);
 enum vn_err	 ctx_stalled(struct ctx *);
 long		 ctx_elapsed_ms(const struct ctx *);
+long		 ctx_elapsed_us(const struct ctx *);
 
 #endif /* CTX_H */

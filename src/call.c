@@ -298,6 +298,12 @@ ledger(struct ctx *c, struct relay *rl, const struct call_spec *sp,
 	u.batch_id = c->batch_id;
 	u.status = status;
 	u.latency_ms = ctx_elapsed_ms(c);
+	c->stats.model = sp->model != NULL ? sp->model->name :
+	    sp->model_name;
+	c->stats.upstream = upstream;
+	c->stats.prompt_tokens = u.prompt_tokens;
+	c->stats.completion_tokens = u.completion_tokens;
+	c->stats.cost_pusd = u.cost_pusd;
 	if (c->usage_held != NULL)
 		usage_hold(c->usage_held, &u);
 	else
@@ -329,6 +335,7 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 	size_t			 i;
 	enum call_outcome	 out = CALL_RETRY;
 	enum vn_err		 rc;
+	long			 t0_us;
 	int			 status;
 
 	memset(&t, 0, sizeof(t));
@@ -375,7 +382,9 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 		ureq.up = up;
 		/* A stream's events are written by the pump's thread. */
 		ureq.out = sp->stream ? reply_pump_begin(c) : NULL;
+		t0_us = ctx_elapsed_us(c);
 		rc = upstream_call(c->upstream, &ureq, &res);
+		c->stats.upstream_us += ctx_elapsed_us(c) - t0_us;
 		if (ureq.out != NULL)
 			reply_pump_end(c);
 		if (rc != VN_OK) {
@@ -385,6 +394,11 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 			break;
 		}
 		out = call_judge(c, rl, sp, up, plan.upstream[i], &res, &t);
+		/* The upstream's failures, not the client's 4xx. */
+		if (out == CALL_RETRY || (out == CALL_FINAL &&
+		    !c->client_gone && c->fault.err != VN_ECLIENT &&
+		    (res.fail != UP_OK || res.status >= 500)))
+			c->stats.upstream_failures++;
 	}
 
 	if (out == CALL_SUCCESS && !sp->stream && sp->finish != NULL &&

@@ -25,6 +25,7 @@ ctx_init(struct ctx *c, const struct cfg *cfg, struct sink *out,
 {
 	memset(c, 0, sizeof(*c));
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
+	c->stats.ttfb_us = -1;
 	c->cfg = cfg;
 	c->out = out;
 	c->slot = -1;
@@ -142,9 +143,15 @@ ctx_stalled(struct ctx *c)
 long
 ctx_elapsed_ms(const struct ctx *c)
 {
+	return ctx_elapsed_us(c) / 1000;
+}
+
+long
+ctx_elapsed_us(const struct ctx *c)
+{
 	struct timespec	 now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)((now.tv_sec - c->t0.tv_sec) * 1000 +
-	    (now.tv_nsec - c->t0.tv_nsec) / 1000000);
+	return (long)((now.tv_sec - c->t0.tv_sec) * 1000000 +
+	    (now.tv_nsec - c->t0.tv_nsec) / 1000);
 }

@@ -171,6 +171,7 @@ serve(struct ctx *c, const struct dispatch_env *env,
 	case ROUTE_FOUND:
 		break;
 	}
+	c->stats.route = m.route->pattern;
 	/* Before the body: a slow upload holds its workspace's slot. */
 	if ((rc = admission_enter(c)) != VN_OK)
 		return rc;

@@ -45,6 +45,7 @@ reply_head(struct ctx *c, int status, const char *ctype, long long length,
 		return VN_ECLIENT;
 	c->status = status;
 	c->headers_sent = 1;
+	c->stats.ttfb_us = ctx_elapsed_us(c);
 	/* The rate limit headers go on every answer to a model call. */
 	if (c->limit_head[0] != '\0') {
 		snprintf(both, sizeof(both), "%s%s", extra != NULL ? extra :
