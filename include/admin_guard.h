@@ -17,4 +17,13 @@
 long	admin_guard_check(const char *database, const char *addr);
 void	admin_guard_fail(const char *database, const char *addr);
 
+struct ctx;
+
+/*
+ * Authenticate c as an admin, unless its address failed too often
+ * lately (then VN_ELIMIT with Retry-After).  VN_OK with c->who set, or
+ * auth_check's error; each failure counts against the address.
+ */
+enum vn_err admin_guard_auth(struct ctx *, const char *authorization);
+
 #endif /* ADMIN_GUARD_H */

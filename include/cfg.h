@@ -81,6 +81,8 @@ struct cfg {
 	char		*files_accel;	/* X-Accel-Redirect prefix, or "" */
 	long		 log_level;	/* enum log_level */
 	int		 log_syslog;
+	int		 metrics;	/* count, and serve /metrics */
+	char		*metrics_allow;	/* may read /metrics with no key */
 	long		 workers;
 	long		 threads;
 	long		 max_requests;	/* per worker, 0 = never recycle */

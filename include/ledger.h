@@ -31,6 +31,8 @@ void		ledger_close(void);
 enum vn_err	ledger_append(const struct ledger_row *);
 enum vn_err	ledger_insert(struct db *, const struct ledger_row *);
 enum vn_err	ledger_import(const struct cfg *, struct db *, long *rows);
+enum vn_err	ledger_lag(const struct cfg *, struct db *, long long *bytes,
+		    long *oldest_s);
 int		ledger_parse_line(const char *, size_t, struct ledger_row *,
 		    char *store, size_t storesz);
 

@@ -95,6 +95,9 @@ enum stmt {
 	STMT_LEDGER_SET,
 	STMT_LEDGER_DROP,
 	STMT_LEDGER_DONE,
+	/* the metrics' gauges, read at scrape time */
+	STMT_METRICS_BATCHES,
+	STMT_METRICS_LINES,
 	/* batches: the API */
 	STMT_BATCH_INSERT,
 	STMT_BATCH_GET,

@@ -31,6 +31,10 @@
 #include <unistd.h>
 
 #include "admin_guard.h"
+#include "auth.h"
+#include "cfg.h"
+#include "ctx.h"
+#include "fault.h"
 #include "log.h"
 
 struct slot {
@@ -127,4 +131,35 @@ admin_guard_fail(const char *database, const char *addr)
 		return;
 	}
 	__atomic_add_fetch(&s->fails, 1, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * Authenticate an Admin API request.  An address that failed too
+ * often lately is refused before its key is looked at (admin_guard.c);
+ * each failure is logged with the address, never the key.  c's store
+ * and pepper check the key; c->who gets the principal.
+ */
+enum vn_err
+admin_guard_auth(struct ctx *c, const char *authorization)
+{
+	const char	*addr = c->remote_addr != NULL ? c->remote_addr : "-";
+	long		 wait;
+	enum vn_err	 rc;
+
+	if ((wait = admin_guard_check(c->cfg->database, addr)) > 0) {
+		c->fault.retry_after = wait;
+		/* Debug only: a flood of these would flood the log. */
+		log_debug("admin authentication from %s refused: too many "
+		    "failures, retry in %lds", addr, wait);
+		return fault_set(&c->fault, VN_ELIMIT, NULL,
+		    "rate_limit_exceeded", "Too many failed authentications "
+		    "from your address. Please try again in %lds.", wait);
+	}
+	rc = auth_check(c->store, c->pepper, authorization, &c->who);
+	if (rc == VN_EAUTH || rc == VN_ENOKEY) {
+		admin_guard_fail(c->cfg->database, addr);
+		log_warn("admin authentication failed from %s (%s)", addr,
+		    rc == VN_ENOKEY ? "no key" : "bad key");
+	}
+	return rc;
 }

@@ -51,6 +51,7 @@
 #include "lease.h"
 #include "ledger.h"
 #include "log.h"
+#include "metrics.h"
 #include "reply.h"
 #include "router.h"
 #include "runner.h"
@@ -456,6 +457,12 @@ commit(struct runner *rn, struct batch_state *b, struct result *list)
 		sqlite3_reset(st);
 	}
 	rc = db_end(db, rc);
+	if (rc == VN_OK) {
+		metrics_add(MET_BATCH_LINES, (const char *const[]){
+		    "completed" }, (uint64_t)ok);
+		metrics_add(MET_BATCH_LINES, (const char *const[]){
+		    "failed" }, (uint64_t)bad);
+	}
 out:
 	store_put(rn->store, db);
 	for (r = list; r != NULL; r = next) {

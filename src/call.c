@@ -42,6 +42,7 @@
 #include "jsonedit.h"
 #include "jsonx.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "relay.h"
 #include "reply.h"
 #include "upstream.h"
@@ -298,8 +299,6 @@ ledger(struct ctx *c, struct relay *rl, const struct call_spec *sp,
 	u.batch_id = c->batch_id;
 	u.status = status;
 	u.latency_ms = ctx_elapsed_ms(c);
-	c->stats.model = sp->model != NULL ? sp->model->name :
-	    sp->model_name;
 	c->stats.upstream = upstream;
 	c->stats.prompt_tokens = u.prompt_tokens;
 	c->stats.completion_tokens = u.completion_tokens;
@@ -308,6 +307,9 @@ ledger(struct ctx *c, struct relay *rl, const struct call_spec *sp,
 		usage_hold(c->usage_held, &u);
 	else
 		rc = usage_record(&u);
+	if (rc == VN_OK)
+		metrics_usage(u.workspace_id, c->stats.model, u.prompt_tokens,
+		    u.completion_tokens, u.cost_pusd);
 	/* An unrecorded answer is withheld: nothing was spent. */
 	admission_settle(c, a, u.prompt_tokens, u.completion_tokens,
 	    rc == VN_OK ? u.cost_pusd : 0);
@@ -336,9 +338,10 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 	enum call_outcome	 out = CALL_RETRY;
 	enum vn_err		 rc;
 	long			 t0_us;
-	int			 status;
+	int			 status, failed;
 
 	memset(&t, 0, sizeof(t));
+	c->stats.model = sp->model != NULL ? sp->model->name : sp->model_name;
 	failover_plan(c->cfg, sp->model, &plan);
 	buf_init(&body, 0);
 	if ((rc = upstream_body(c, sp, &body)) != VN_OK) {
@@ -384,7 +387,8 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 		ureq.out = sp->stream ? reply_pump_begin(c) : NULL;
 		t0_us = ctx_elapsed_us(c);
 		rc = upstream_call(c->upstream, &ureq, &res);
-		c->stats.upstream_us += ctx_elapsed_us(c) - t0_us;
+		t0_us = ctx_elapsed_us(c) - t0_us;
+		c->stats.upstream_us += t0_us;
 		if (ureq.out != NULL)
 			reply_pump_end(c);
 		if (rc != VN_OK) {
@@ -395,10 +399,11 @@ call_model(struct ctx *c, struct relay *rl, const struct call_spec *sp)
 		}
 		out = call_judge(c, rl, sp, up, plan.upstream[i], &res, &t);
 		/* The upstream's failures, not the client's 4xx. */
-		if (out == CALL_RETRY || (out == CALL_FINAL &&
+		failed = out == CALL_RETRY || (out == CALL_FINAL &&
 		    !c->client_gone && c->fault.err != VN_ECLIENT &&
-		    (res.fail != UP_OK || res.status >= 500)))
-			c->stats.upstream_failures++;
+		    (res.fail != UP_OK || res.status >= 500));
+		c->stats.upstream_failures += failed;
+		metrics_attempt(up->name, c->stats.model, t0_us, failed);
 	}
 
 	if (out == CALL_SUCCESS && !sp->stream && sp->finish != NULL &&

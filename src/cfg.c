@@ -65,6 +65,9 @@ static const struct opt server_opts[] = {
 	{ "files_accel", OPT_BASEPATH, SRV(files_accel), 0, 0, "" },
 	{ "log_level", OPT_LOGLEVEL, SRV(log_level), 0, 0, "info" },
 	{ "log_syslog", OPT_BOOL, SRV(log_syslog), 0, 0, "no" },
+	{ "metrics", OPT_BOOL, SRV(metrics), 0, 0, "on" },
+	{ "metrics_allow", OPT_ADDRS, SRV(metrics_allow), 0, 0,
+	    "127.0.0.0/8 ::1" },
 	{ "workers", OPT_INT, SRV(workers), 1, 256, "2" },
 	{ "threads", OPT_INT, SRV(threads), 1, 4096, "64" },
 	{ "max_requests", OPT_INT, SRV(max_requests), 0, LL, "100000" },
@@ -327,7 +330,8 @@ set_line(struct parser *p, char *line)
 	if (p->seen[i / 8] & (1 << (i % 8)))
 		return cfg_fail(p, "\"%s\" is set twice in this section", key);
 	p->seen[i / 8] |= 1 << (i % 8);
-	if (*val == '\0' && o->type != OPT_BASEPATH && o->type != OPT_STRING)
+	if (*val == '\0' && o->type != OPT_BASEPATH &&
+	    o->type != OPT_STRING && o->type != OPT_ADDRS)
 		return cfg_fail(p, "%s: empty value", key);
 	return cfg_set_opt(p, o, val);
 }
@@ -706,5 +710,6 @@ cfg_free(struct cfg *c)
 	free(c->base_path);
 	free(c->files_accel);
 	free(c->alert_command);
+	free(c->metrics_allow);
 	free(c);
 }

@@ -30,7 +30,8 @@ enum opt_type {
 	OPT_FACTOR,	/* 0 to 10 with two decimals, kept in percent */
 	OPT_BASEPATH,	/* "" or "/prefix" */
 	OPT_COUNT,	/* int64_t within [min, max]; 0 is often "none" */
-	OPT_SHARE	/* a count, or a percentage of the pool ("50%") */
+	OPT_SHARE,	/* a count, or a percentage of the pool ("50%") */
+	OPT_ADDRS	/* addresses and networks (addrlist.h) */
 };
 
 struct opt {

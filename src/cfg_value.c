@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addrlist.h"
 #include "cfg.h"
 #include "cfg_int.h"
 #include "log.h"
@@ -184,7 +185,7 @@ cfg_set_opt(struct parser *p, const struct opt *o, const char *v)
 	char		**sp = (char **)(base + o->off);
 	long		*lp = (long *)(base + o->off);
 	long long	 ll;
-	char		*end;
+	char		*end, why[128];
 	size_t		 sz;
 	long		 ms;
 	int		 b;
@@ -195,6 +196,10 @@ cfg_set_opt(struct parser *p, const struct opt *o, const char *v)
 	case OPT_PATH:
 	case OPT_URL:
 	case OPT_BASEPATH:
+	case OPT_ADDRS:
+		if (o->type == OPT_ADDRS && !addrlist_check(v, why,
+		    sizeof(why)))
+			return cfg_fail(p, "%s: %s", o->name, why);
 		if (o->type == OPT_URL && !url_ok(v))
 			return cfg_fail(p, "%s: not an http:// or https:// URL "
 			    "without credentials, query or fragment", o->name);

@@ -24,6 +24,8 @@
 #include "jscan.h"
 #include "jsonx.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "out_fcgi.h"
 #include "reply.h"
 #include "request.h"
@@ -94,37 +96,6 @@ scope(struct ctx *c, int admin_path)
 	return VN_OK;
 }
 
-/*
- * Authenticate an Admin API request.  An address that failed too
- * often lately is refused before its key is looked at (admin_guard.c);
- * each failure is logged with the address, never the key.
- */
-static enum vn_err
-admin_auth(struct ctx *c, const struct dispatch_env *env,
-    const char *authorization)
-{
-	const char	*addr = c->remote_addr != NULL ? c->remote_addr : "-";
-	long		 wait;
-	enum vn_err	 rc;
-
-	if ((wait = admin_guard_check(c->cfg->database, addr)) > 0) {
-		c->fault.retry_after = wait;
-		/* Debug only: a flood of these would flood the log. */
-		log_debug("admin authentication from %s refused: too many "
-		    "failures, retry in %lds", addr, wait);
-		return fault_set(&c->fault, VN_ELIMIT, NULL,
-		    "rate_limit_exceeded", "Too many failed authentications "
-		    "from your address. Please try again in %lds.", wait);
-	}
-	rc = auth_check(env->store, env->pepper, authorization, &c->who);
-	if (rc == VN_EAUTH || rc == VN_ENOKEY) {
-		admin_guard_fail(c->cfg->database, addr);
-		log_warn("admin authentication failed from %s (%s)", addr,
-		    rc == VN_ENOKEY ? "no key" : "bad key");
-	}
-	return rc;
-}
-
 static enum vn_err
 serve(struct ctx *c, const struct dispatch_env *env,
     const char *authorization)
@@ -135,6 +106,11 @@ serve(struct ctx *c, const struct dispatch_env *env,
 	int			 admin;
 
 	memset(&m, 0, sizeof(m));
+	if (strcmp(c->path, "/metrics") == 0 && (strcmp(c->method, "GET") ==
+	    0 || strcmp(c->method, "HEAD") == 0)) {
+		c->stats.route = "/metrics";
+		return metrics_serve(c, authorization);
+	}
 	/*
 	 * admin_api = off: /v1/organization is a path like any unknown
 	 * one (404 after authentication), telling nothing of what is
@@ -143,7 +119,9 @@ serve(struct ctx *c, const struct dispatch_env *env,
 	admin = router_is_admin(c->path) && c->cfg->admin_api;
 	found = router_is_admin(c->path) && !c->cfg->admin_api ?
 	    ROUTE_NOPATH : router_find(c->method, c->path, &m);
-	rc = admin ? admin_auth(c, env, authorization) :
+	if (found == ROUTE_FOUND)
+		c->stats.route = m.route->pattern;
+	rc = admin ? admin_guard_auth(c, authorization) :
 	    auth_check(env->store, env->pepper, authorization, &c->who);
 	if (rc != VN_OK) {
 		if (c->fault.err == VN_OK)
@@ -171,7 +149,6 @@ serve(struct ctx *c, const struct dispatch_env *env,
 	case ROUTE_FOUND:
 		break;
 	}
-	c->stats.route = m.route->pattern;
 	/* Before the body: a slow upload holds its workspace's slot. */
 	if ((rc = admission_enter(c)) != VN_OK)
 		return rc;
@@ -199,6 +176,7 @@ dispatch(FCGX_Request *fx, const struct dispatch_env *env, void **upstream)
 	const char	*authorization = NULL;
 	enum vn_err	 rc;
 
+	metrics_busy(1);
 	out_fcgi_init(&out, fx);
 	ctx_init(&c, env->cfg, &out.sink, "GET", "/");
 	c.store = env->store;
@@ -231,7 +209,9 @@ dispatch(FCGX_Request *fx, const struct dispatch_env *env, void **upstream)
 		log_info("%s %s %d %ldms ws=%s key=%s", c.method, c.path,
 		    c.status, ctx_elapsed_ms(&c), c.who.workspace_id,
 		    c.who.key_id);
+	metrics_request(&c);
 	admission_leave(&c);
 	ctx_free(&c);
 	log_set_request(NULL);
+	metrics_busy(-1);
 }

@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "failover.h"
+#include "metrics.h"
 
 #define MAX_UPSTREAMS	CFG_MAX_SECTIONS
 
@@ -45,6 +46,8 @@ failover_cooldown(const struct cfg *cfg, size_t upstream, long ms)
 	if (upstream >= MAX_UPSTREAMS || upstream >= cfg->nupstreams ||
 	    ms <= 0)
 		return;
+	metrics_add(MET_UPSTREAM_COOLDOWNS, (const char *const[]){
+	    cfg->upstreams[upstream].name }, 1);
 	until = clock_ms() + ms;
 	pthread_mutex_lock(&cool_mu);
 	if (until > cool_until[upstream])

@@ -614,6 +614,23 @@ remove_stale(int dirfd, const char *name)
 }
 
 /*
+ * Open the journals' directory into *d: VN_OK with *d NULL when there
+ * is none yet (no journal was ever written).
+ */
+static enum vn_err
+journals_open(const struct cfg *cfg, DIR **d)
+{
+	char	 dir[4096];
+
+	*d = NULL;
+	if (!ledger_dir(cfg, dir, sizeof(dir)))
+		return VN_ECONFIG;
+	if ((*d = opendir(dir)) == NULL)
+		return errno == ENOENT ? VN_OK : VN_ESYS;
+	return VN_OK;
+}
+
+/*
  * Move every complete journal line into the usage table and delete the
  * journals of processes that are gone.  Safe to run from several
  * processes at once (each journal's offset is read and advanced in one
@@ -623,17 +640,14 @@ enum vn_err
 ledger_import(const struct cfg *cfg, struct db *db, long *rows)
 {
 	struct dirent	*de;
-	char		 dir[4096];
 	size_t		 len;
 	DIR		*d;
 	int		 gone, deleted = 0;
 	enum vn_err	 rc = VN_OK, rc1;
 
 	*rows = 0;
-	if (!ledger_dir(cfg, dir, sizeof(dir)))
-		return VN_ECONFIG;
-	if ((d = opendir(dir)) == NULL)
-		return errno == ENOENT ? VN_OK : VN_ESYS;
+	if ((rc = journals_open(cfg, &d)) != VN_OK || d == NULL)
+		return rc;
 	while ((de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
 		if (len > 9 && strcmp(de->d_name + len - 9, ".ulog.new") == 0) {
@@ -653,4 +667,70 @@ ledger_import(const struct cfg *cfg, struct db *db, long *rows)
 		rc = rc1;
 	closedir(d);
 	return rc;
+}
+
+/*
+ * The age of the line at off in the journal name (seconds before now),
+ * or 0 if it is not a whole line yet.
+ */
+static long
+line_age(int dirfd, const char *name, long long off, time_t now)
+{
+	struct ledger_row u;
+	char		 line[LEDGER_LINE + 1], store[LEDGER_LINE + 1], *nl;
+	ssize_t		 n;
+	int		 fd;
+	long		 age = 0;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1)
+		return 0;
+	n = pread(fd, line, LEDGER_LINE, (off_t)off);
+	close(fd);
+	if (n <= 0 || (nl = memchr(line, '\n', (size_t)n)) == NULL)
+		return 0;
+	if (ledger_parse_line(line, (size_t)(nl - line), &u, store,
+	    sizeof(store)) &&
+	    u.created_at > 0 && u.created_at < now)
+		age = (long)(now - u.created_at);
+	return age;
+}
+
+/*
+ * How far the usage table is behind the journals: the bytes written
+ * and not imported yet, and the age of the oldest row among them (0
+ * when none waits).  Reads only: for the metrics.
+ */
+enum vn_err
+ledger_lag(const struct cfg *cfg, struct db *db, long long *bytes,
+    long *oldest_s)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	size_t		 len;
+	long long	 off;
+	long		 age;
+	time_t		 now = time(NULL);
+	DIR		*d;
+	enum vn_err	 rc;
+
+	*bytes = 0;
+	*oldest_s = 0;
+	if ((rc = journals_open(cfg, &d)) != VN_OK || d == NULL)
+		return rc;
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len < 6 || strcmp(de->d_name + len - 5, ".ulog") != 0 ||
+		    fstatat(dirfd(d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		if ((off = imported(db, de->d_name)) < 0 || st.st_size <= off)
+			continue;
+		*bytes += (long long)st.st_size - off;
+		if ((age = line_age(dirfd(d), de->d_name, off, now)) >
+		    *oldest_s)
+			*oldest_s = age;
+	}
+	closedir(d);
+	return VN_OK;
 }

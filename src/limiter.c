@@ -25,13 +25,7 @@
  */
 #include "config.h"
 
-#include <sys/file.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,91 +46,21 @@ real_now_ms(void)
 }
 
 /*
- * Read a small file whole into buf (NUL-terminated, trailing newline
- * dropped).  0 if it cannot be read.
+ * Initialize a new segment (segfile.c has zeroed it and writes the
+ * header after): the robust process-shared mutex and the first values.
+ * The generation starts at the clock in milliseconds times 1000, not
+ * at 1: a segment rebuilt a millisecond later starts above anything
+ * fewer than 1000 bumps a millisecond took the old one to, so no
+ * process takes the new segment's generation for one it already saw.
  */
 static int
-read_small(const char *path, char *buf, size_t bufsz)
+seg_init(void *map, void *arg)
 {
-	ssize_t	 n;
-	int	 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, buf, bufsz - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if (buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	return 1;
-}
-
-/*
- * The start time of process pid (field 22 of /proc/<pid>/stat, clock
- * ticks since boot): with the pid it names a process even after the
- * pid is reused.  0 if it cannot be read.  *state gets field 3 ('Z' a
- * zombie: dead, only not reaped yet).  The second field is the
- * command in parentheses and may hold spaces or ')', so the fields
- * are counted from the last ')'.
- */
-uint64_t
-limiter_proc_start(pid_t pid, char *state)
-{
-	char		 path[64], buf[1024], *p;
-	int		 field;
-
-	*state = '?';
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if (!read_small(path, buf, sizeof(buf)) ||
-	    (p = strrchr(buf, ')')) == NULL)
-		return 0;
-	if (p[1] == ' ')
-		*state = p[2];
-	/* p is at the end of field 2; field 3 starts after a space. */
-	for (field = 2; field < 22 && *p != '\0'; p++)
-		if (*p == ' ')
-			field++;
-	return field == 22 ? strtoull(p, NULL, 10) : 0;
-}
-
-/* Our boot id (36 characters), "" when the system does not tell. */
-static void
-boot_id(char *out)
-{
-	if (!read_small("/proc/sys/kernel/random/boot_id", out, BOOT_ID_LEN))
-		out[0] = '\0';
-}
-
-/* Whether the header is one this build wrote during this boot. */
-static int
-hdr_current(const struct seg *seg, const char *boot)
-{
-	if (__atomic_load_n(&seg->h.magic, __ATOMIC_ACQUIRE) != SEG_MAGIC ||
-	    seg->h.version != SEG_VERSION ||
-	    seg->h.size != sizeof(struct seg))
-		return 0;
-	return boot[0] == '\0' || strncmp(seg->h.boot_id, boot,
-	    BOOT_ID_LEN) == 0;
-}
-
-/*
- * Write a new segment: zeroes, the robust process-shared mutex, the
- * header, and the magic last so that a process dying halfway leaves a
- * file the next opener rebuilds.  The generation starts at the clock
- * in milliseconds times 1000, not at 1: a segment rebuilt a
- * millisecond later starts above anything fewer than 1000 bumps a
- * millisecond took the old one to, so no process takes the new
- * segment's generation for one it already saw.
- */
-static int
-seg_init(struct seg *seg, const char *boot, int64_t now_ms)
-{
+	struct seg		*seg = map;
+	struct limiter		*lim = arg;
 	pthread_mutexattr_t	 ma;
 	int			 rc;
 
-	memset(seg, 0, sizeof(*seg));
 	if (pthread_mutexattr_init(&ma) != 0)
 		return 0;
 	rc = pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED) ||
@@ -145,13 +69,9 @@ seg_init(struct seg *seg, const char *boot, int64_t now_ms)
 	pthread_mutexattr_destroy(&ma);
 	if (rc != 0)
 		return 0;
-	seg->h.version = SEG_VERSION;
-	seg->h.size = sizeof(struct seg);
-	snprintf(seg->h.boot_id, sizeof(seg->h.boot_id), "%s", boot);
-	seg->h.generation = (uint64_t)now_ms * 1000;
+	seg->h.generation = (uint64_t)lim->now_ms() * 1000;
 	seg->h.org.kind = SK_ORG;
 	seg->h.org.month = NO_MONTH;
-	__atomic_store_n(&seg->h.magic, SEG_MAGIC, __ATOMIC_RELEASE);
 	return 1;
 }
 
@@ -160,77 +80,27 @@ limiter_open(const char *database, struct limiter **out, char *err,
     size_t errsz)
 {
 	struct limiter	*lim = NULL;
-	struct stat	 st;
-	void		*map = MAP_FAILED;
-	char		 path[PATH_MAX], boot[BOOT_ID_LEN];
-	const char	*what = NULL;
-	enum vn_err	 rc = VN_ESYS;
-	int		 fd = -1, saved;
+	void		*map = NULL;
+	enum vn_err	 rc;
 	char		 state;
 
 	*out = NULL;
-	if (database == NULL || database[0] != '/') {
-		snprintf(err, errsz, "limiter: the database path must be "
-		    "absolute");
-		return VN_ECONFIG;
-	}
-	if (snprintf(path, sizeof(path), "%s%s", database, LIMITER_SUFFIX) >=
-	    (int)sizeof(path)) {
-		snprintf(err, errsz, "limiter: %s: path too long", database);
-		return VN_ECONFIG;
-	}
 	if ((lim = calloc(1, sizeof(*lim))) == NULL) {
 		snprintf(err, errsz, "limiter: out of memory");
 		return VN_ENOMEM;
 	}
-	boot_id(boot);
 	lim->pid = getpid();
-	lim->start = limiter_proc_start(lim->pid, &state);
+	lim->start = segfile_proc_start(lim->pid, &state);
 	lim->now_ms = real_now_ms;
-
-	/* One opener at a time checks, and if need be rebuilds, the file. */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) == -1)
-		what = "open";
-	else if (flock(fd, LOCK_EX) == -1)
-		what = "flock";
-	else if (fstat(fd, &st) == -1)
-		what = "fstat";
-	else if (st.st_size != (off_t)sizeof(struct seg) &&
-	    ftruncate(fd, (off_t)sizeof(struct seg)) == -1)
-		what = "ftruncate";
-	else if ((map = mmap(NULL, sizeof(struct seg), PROT_READ | PROT_WRITE,
-	    MAP_SHARED, fd, 0)) == MAP_FAILED)
-		what = "mmap";
-	else if (!hdr_current(map, boot) &&
-	    !seg_init(map, boot, lim->now_ms())) {
-		what = "pthread_mutex_init";
-		errno = EINVAL;
-	}
-	if (what != NULL) {
-		saved = errno;
-		snprintf(err, errsz, "limiter: %s: %s: %s", path, what,
-		    strerror(saved));
-		goto out;
+	rc = segfile_map(database, LIMITER_SUFFIX, sizeof(struct seg),
+	    SEG_MAGIC, SEG_VERSION, seg_init, lim, &map, err, errsz);
+	if (rc != VN_OK) {
+		free(lim);
+		return rc;
 	}
 	lim->seg = map;
-	map = MAP_FAILED;
 	*out = lim;
-	lim = NULL;
-	rc = VN_OK;
-out:
-	if (map != MAP_FAILED)
-		munmap(map, sizeof(struct seg));
-	/*
-	 * Unlock by hand: the mapping holds the open file description,
-	 * and with it the flock, until munmap, whatever close() does.
-	 */
-	if (fd != -1) {
-		flock(fd, LOCK_UN);
-		close(fd);
-	}
-	free(lim);
-	return rc;
+	return VN_OK;
 }
 
 void
@@ -238,10 +108,9 @@ limiter_close(struct limiter *lim)
 {
 	if (lim == NULL)
 		return;
-	munmap(lim->seg, sizeof(struct seg));
+	segfile_unmap(lim->seg, sizeof(struct seg));
 	free(lim);
 }
-
 void
 limiter_set_clock(struct limiter *lim, int64_t (*now_ms)(void))
 {

@@ -200,7 +200,7 @@ holder_dead(pid_t pid, uint64_t start)
 
 	if (kill(pid, 0) == -1 && errno == ESRCH)
 		return 1;
-	now = limiter_proc_start(pid, &state);
+	now = segfile_proc_start(pid, &state);
 	if (state == 'Z' || state == 'X')
 		return 1;
 	return start != 0 && now != 0 && now != start;

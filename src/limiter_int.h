@@ -16,6 +16,7 @@
 
 #include "limiter.h"
 #include "ratewin.h"
+#include "segfile.h"
 
 /*
  * Table sizes.  With these the file is about 3.7 MiB: the rate scopes
@@ -37,8 +38,7 @@ _Static_assert(LIM__N == RW_NLIMITS && LIM_RPM == 0 && LIM_TPM == 1 &&
     LIM_RPD == 2 && LIM_BATCH_TPD == 3, "limit kinds as ratewin.h");
 
 #define SEG_MAGIC	0x314d494c4e4e4556ULL	/* "VENNLIM1" */
-#define SEG_VERSION	1
-#define BOOT_ID_LEN	40
+#define SEG_VERSION	2
 #define NO_MONTH	INT64_MIN	/* a spend slot with no count */
 #define NO_SLOT		UINT32_MAX
 
@@ -92,11 +92,8 @@ struct hold {
 };
 
 struct seg_hdr {
-	uint64_t	 magic;		/* SEG_MAGIC once initialized */
-	uint32_t	 version;
+	struct segfile_hdr file;	/* SEG_MAGIC, SEG_VERSION */
 	uint32_t	 hold_next;	/* where to look for a free hold */
-	uint64_t	 size;		/* sizeof(struct seg) */
-	char		 boot_id[BOOT_ID_LEN];	/* "" if unknown */
 	uint64_t	 generation;	/* limiter_bump() */
 	uint32_t	 hold_gen;	/* the last generation handed out */
 	uint32_t	 slot_gen;	/* likewise for recycled slots */
@@ -119,7 +116,6 @@ struct limiter {
 };
 
 /* limiter.c */
-uint64_t	limiter_proc_start(pid_t, char *);
 int		limiter_seg_lock(struct limiter *);
 void		limiter_seg_unlock(struct limiter *);
 

@@ -29,6 +29,7 @@
 #include "cfg.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "prefork.h"
 #include "worker.h"
 
@@ -184,6 +185,8 @@ reap(struct master *m)
 			    "%lld ms", (long)pid, WEXITSTATUS(status), lived);
 		else
 			log_debug("worker %ld exited", (long)pid);
+		if (abnormal)
+			metrics_add(MET_WORKER_CRASHES, NULL, 1);
 		s->state = SLOT_FREE;
 		s->pid = 0;
 		if (abnormal && lived < CRASH_WINDOW_MS) {

@@ -391,6 +391,14 @@ const char *const sql_text[STMT__MAX] = {
 	    "DELETE FROM ledger_files WHERE name = ?1",
 	[STMT_LEDGER_DONE] =
 	    "SELECT name FROM ledger_files WHERE imported = ?1",
+	[STMT_METRICS_BATCHES] =
+	    "SELECT status, count(*) FROM batches WHERE status IN "
+	    "('validating', 'in_progress', 'finalizing', 'cancelling') "
+	    "GROUP BY status",
+	[STMT_METRICS_LINES] =
+	    "SELECT count(*) FROM batch_lines l JOIN batches b "
+	    "ON b.seq = l.batch_seq WHERE l.state = 0 AND "
+	    "b.status = 'in_progress'",
 
 	/* batches: what the API shows (BATCH_COLS) */
 #define BATCH_COLS							\

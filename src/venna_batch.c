@@ -51,6 +51,7 @@
 #include "ledger.h"
 #include "limits_store.h"
 #include "log.h"
+#include "metrics.h"
 #include "orphans.h"
 #include "priv.h"
 #include "runner.h"
@@ -336,6 +337,7 @@ main(int argc, char *argv[])
 	if (!ids_init() || upstream_global_init() != VN_OK)
 		errx(1, "libsodium or libcurl failed to initialise");
 	signal(SIGPIPE, SIG_IGN);
+	(void)metrics_open(cfg->database, cfg->metrics, METRICS_ROLE_OTHER, 0);
 
 	memset(&rn, 0, sizeof(rn));
 	rn.cfg = cfg;

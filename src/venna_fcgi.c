@@ -36,6 +36,7 @@
 #include "ids.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "prefork.h"
 #include "priv.h"
 #include "worker.h"
@@ -301,6 +302,9 @@ main(int argc, char *argv[])
 	 * share is taken of venna.conf's workers x threads.)
 	 */
 	cfg_set_pool(cfg, workers, threads);
+	/* The supervisor counts the workers that die (metrics.h). */
+	(void)metrics_open(cfg->database, cfg->metrics, METRICS_ROLE_OTHER,
+	    0);
 	memset(&po, 0, sizeof(po));
 	po.cfgpath = cfgpath;
 	po.cfgp = &cfg;
@@ -310,6 +314,7 @@ main(int argc, char *argv[])
 	po.workers_fixed = wflag;
 	po.threads_fixed = tflag;
 	status = prefork_run(&po);
+	metrics_close();
 	close(fd);
 	if (listener_is_unix_path(listen_spec))
 		unlink(listen_spec);

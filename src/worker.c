@@ -54,6 +54,7 @@
 #include "lease.h"
 #include "ledger.h"
 #include "log.h"
+#include "metrics.h"
 #include "pump.h"
 #include "store.h"
 #include "upstream.h"
@@ -252,6 +253,9 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 	if ((w.store = store_new(cfg, (size_t)cfg->db_connections)) == NULL ||
 	    ledger_open(cfg) != VN_OK)
 		goto out;
+	/* Without metrics the worker still serves: it is only unseen. */
+	(void)metrics_open(cfg->database, cfg->metrics, METRICS_ROLE_WORKER,
+	    nthreads);
 	/* Background responses: held under this process's own name. */
 	if (lease_owner_begin(cfg, "wrk") != VN_OK ||
 	    (bg = background_new(cfg, w.store)) == NULL)
@@ -330,6 +334,7 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 	status = 0;
 	log_info("drained after %ld requests", atomic_load(&w.served));
 out:
+	metrics_close();
 	lease_owner_end();
 	pump_stop(pump);
 	checkpoint_stop(ckpt);
