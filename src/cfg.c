@@ -65,7 +65,7 @@ static const struct opt server_opts[] = {
 	{ "files_accel", OPT_BASEPATH, SRV(files_accel), 0, 0, "" },
 	{ "log_level", OPT_LOGLEVEL, SRV(log_level), 0, 0, "info" },
 	{ "log_syslog", OPT_BOOL, SRV(log_syslog), 0, 0, "no" },
-	{ "metrics", OPT_BOOL, SRV(metrics), 0, 0, "on" },
+	{ "metrics", OPT_BOOL, SRV(metrics), 0, 0, "yes" },
 	{ "metrics_allow", OPT_ADDRS, SRV(metrics_allow), 0, 0,
 	    "127.0.0.0/8 ::1" },
 	{ "workers", OPT_INT, SRV(workers), 1, 256, "2" },
