@@ -81,6 +81,8 @@ struct cfg {
 	char		*files_accel;	/* X-Accel-Redirect prefix, or "" */
 	long		 log_level;	/* enum log_level */
 	int		 log_syslog;
+	long		 log_format;	/* enum log_format */
+	char		*log_file;	/* in place of stderr, or NULL */
 	long		 workers;
 	long		 threads;
 	long		 max_requests;	/* per worker, 0 = never recycle */

@@ -65,6 +65,8 @@ static const struct opt server_opts[] = {
 	{ "files_accel", OPT_BASEPATH, SRV(files_accel), 0, 0, "" },
 	{ "log_level", OPT_LOGLEVEL, SRV(log_level), 0, 0, "info" },
 	{ "log_syslog", OPT_BOOL, SRV(log_syslog), 0, 0, "no" },
+	{ "log_format", OPT_LOGFORMAT, SRV(log_format), 0, 0, "text" },
+	{ "log_file", OPT_PATH, SRV(log_file), 0, 0, NULL },
 	{ "workers", OPT_INT, SRV(workers), 1, 256, "2" },
 	{ "threads", OPT_INT, SRV(threads), 1, 4096, "64" },
 	{ "max_requests", OPT_INT, SRV(max_requests), 0, LL, "100000" },
@@ -706,5 +708,6 @@ cfg_free(struct cfg *c)
 	free(c->base_path);
 	free(c->files_accel);
 	free(c->alert_command);
+	free(c->log_file);
 	free(c);
 }

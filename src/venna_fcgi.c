@@ -254,6 +254,10 @@ main(int argc, char *argv[])
 	}
 	log_init("venna-fcgi", (enum log_level)cfg->log_level,
 	    cfg->log_syslog);
+	/* Opened before privileges are dropped, as other daemons do. */
+	if (log_output((enum log_format)cfg->log_format, cfg->log_file, err,
+	    sizeof(err)) != VN_OK)
+		errx(1, "%s", err);
 	if (!db_version_ok())
 		errx(1, "SQLite %s predates 3.51.3 and can corrupt a WAL "
 		    "database shared by several processes; rebuild with "
