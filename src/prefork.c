@@ -4,8 +4,9 @@
  * die, backs off when they die young (a crash loop must not become a
  * fork bomb), starts a replacement the moment a worker begins to drain
  * (recycling after max_requests), reloads the configuration on SIGHUP
- * by starting a new generation before retiring the old one, and on
- * SIGTERM lets every worker finish what it has.  It never opens the
+ * by starting a new generation before retiring the old one, reopens
+ * the log file on SIGUSR1 and passes the signal on to the workers, and
+ * on SIGTERM lets every worker finish what it has.  It never opens the
  * database, parses a request or speaks to an upstream.
  *
  * Signals reach the loop through a self-pipe; workers announce that
@@ -103,6 +104,7 @@ spawn(struct master *m)
 {
 	struct sigaction sa;
 	struct slot	*s = NULL;
+	sigset_t	 usr1, old;
 	pid_t		 pid;
 	int		 i, status;
 
@@ -115,8 +117,16 @@ spawn(struct master *m)
 		log_error("no free worker slot");
 		return 0;
 	}
+	/*
+	 * SIGUSR1 stays blocked across the fork until the worker's signal
+	 * thread waits for it: by default it would kill a young worker.
+	 */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old);
 	if ((pid = fork()) == -1) {
 		log_error("fork: %s", strerror(errno));
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 0;
 	}
 	if (pid == 0) {
@@ -129,6 +139,7 @@ spawn(struct master *m)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
 		sigaction(SIGQUIT, &sa, NULL);
+		sigaction(SIGUSR1, &sa, NULL);
 		close(selfpipe[0]);
 		close(selfpipe[1]);
 		close(m->notify[0]);
@@ -136,6 +147,7 @@ spawn(struct master *m)
 		    m->notify[1]);
 		_exit(status);
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	s->pid = pid;
 	s->state = SLOT_RUNNING;
 	s->gen = m->gen;
@@ -290,6 +302,7 @@ prefork_run(const struct prefork_opts *opts)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	log_info("master %ld: %d workers x %d threads", (long)getpid(),
 	    m.workers, m.threads);
@@ -339,6 +352,10 @@ prefork_run(const struct prefork_opts *opts)
 				case SIGHUP:
 					if (!m.stopping)
 						reload(&m);
+					break;
+				case SIGUSR1:
+					log_reopen();
+					signal_all(&m, SIGUSR1, 0);
 					break;
 				case SIGTERM:
 				case SIGINT:
