@@ -280,6 +280,7 @@ prefork_run(const struct prefork_opts *opts)
 {
 	struct master	 m;
 	struct sigaction sa;
+	sigset_t	 usr1;
 	struct pollfd	 pfd[2];
 	unsigned char	 sigs[64];
 	long long	 now, wait;
@@ -303,6 +304,10 @@ prefork_run(const struct prefork_opts *opts)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	/* Blocked while starting up (venna_fcgi.c); the loop takes it now. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_UNBLOCK, &usr1, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	log_info("master %ld: %d workers x %d threads", (long)getpid(),
 	    m.workers, m.threads);

@@ -20,6 +20,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,7 @@ main(int argc, char *argv[])
 	struct prefork_opts	 po;
 	struct priv_user	 user, *pu = NULL;
 	struct cfg		*cfg = NULL;
+	sigset_t		 usr1;
 	const char		*cfgpath = NULL, *listen_spec = NULL;
 	const char		*user_spec = NULL;
 	char			 err[VN_ERRMSG];
@@ -187,6 +189,14 @@ main(int argc, char *argv[])
 	int			 ch, check = 0, fd, status;
 	int			 wflag = 0, tflag = 0, uflag = 0;
 
+	/*
+	 * SIGUSR1 (reopen the log) must not kill a process still starting
+	 * up, as it would by default: it waits, blocked, until the master
+	 * (prefork.c) or the worker's signal thread (worker.c) takes it.
+	 */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	while ((ch = getopt_long(argc, argv, "c:hl:m:nt:u:Vw:", longopts,
 	    NULL)) != -1)
 		switch (ch) {
