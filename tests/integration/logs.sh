@@ -174,6 +174,24 @@ rotate() {
 }
 rotate 3 "master"
 
+# A file that cannot be opened anew (a directory now holds its name):
+# the old one stays, and says why.
+mv "$STACK/$LOG" "$STACK/$LOG.1"
+mkdir "$STACK/$LOG"
+: > "$STACK/sent"
+kill -USR1 "$VENNA_PID"
+for _ in $(seq 1 100); do
+	[ "$(grep -c '"msg":"cannot reopen the log' "$STACK/$LOG.1")" -ge 3 ] &&
+	    break
+	sleep 0.05
+done
+check "a failed reopen is logged in the file still open, by all 3"     [ "$(grep -c '"level":"error".*"msg":"cannot reopen the log, still writing to the old file: log_file [^ ]*: Is a directory"' "$STACK/$LOG.1")" -eq 3 ]
+send GET /models "$KEY_A"
+wait_logged "$STACK/$LOG.1"
+check "  which goes on taking the lines" grep -q "$(cut -d' ' -f1 "$STACK/sent")" "$STACK/$LOG.1"
+rmdir "$STACK/$LOG"
+mv "$STACK/$LOG.1" "$STACK/$LOG"
+
 kill -TERM "$VENNA_PID"
 wait "$VENNA_PID"
 
