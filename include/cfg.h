@@ -83,6 +83,8 @@ struct cfg {
 	int		 log_syslog;
 	int		 metrics;	/* count, and serve /metrics */
 	char		*metrics_allow;	/* may read /metrics with no key */
+	long		 log_format;	/* enum log_format */
+	char		*log_file;	/* in place of stderr, or NULL */
 	long		 workers;
 	long		 threads;
 	long		 max_requests;	/* per worker, 0 = never recycle */

@@ -68,6 +68,8 @@ static const struct opt server_opts[] = {
 	{ "metrics", OPT_BOOL, SRV(metrics), 0, 0, "yes" },
 	{ "metrics_allow", OPT_ADDRS, SRV(metrics_allow), 0, 0,
 	    "127.0.0.0/8 ::1" },
+	{ "log_format", OPT_LOGFORMAT, SRV(log_format), 0, 0, "text" },
+	{ "log_file", OPT_PATH, SRV(log_file), 0, 0, NULL },
 	{ "workers", OPT_INT, SRV(workers), 1, 256, "2" },
 	{ "threads", OPT_INT, SRV(threads), 1, 4096, "64" },
 	{ "max_requests", OPT_INT, SRV(max_requests), 0, LL, "100000" },
@@ -711,5 +713,6 @@ cfg_free(struct cfg *c)
 	free(c->files_accel);
 	free(c->alert_command);
 	free(c->metrics_allow);
+	free(c->log_file);
 	free(c);
 }

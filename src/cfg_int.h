@@ -23,6 +23,7 @@ enum opt_type {
 	OPT_DURATION,	/* ms/s/m/h suffix; a bare number is seconds */
 	OPT_BOOL,	/* yes/no/true/false/on/off/1/0 */
 	OPT_LOGLEVEL,	/* error/warn/info/debug */
+	OPT_LOGFORMAT,	/* text/json */
 	OPT_SYNC,	/* full/normal */
 	OPT_UPTYPE,	/* openai/echo */
 	OPT_ROUTES,	/* upstream list of a model */

@@ -190,6 +190,7 @@ cfg_set_opt(struct parser *p, const struct opt *o, const char *v)
 	long		 ms;
 	int		 b;
 	enum log_level	 lvl;
+	enum log_format	 fmt;
 
 	switch (o->type) {
 	case OPT_STRING:
@@ -271,6 +272,11 @@ cfg_set_opt(struct parser *p, const struct opt *o, const char *v)
 			return cfg_fail(p, "%s: expected error, warn, info or "
 			    "debug", o->name);
 		*lp = (long)lvl;
+		return 1;
+	case OPT_LOGFORMAT:
+		if (!log_format_parse(v, &fmt))
+			return cfg_fail(p, "%s: expected text or json", o->name);
+		*lp = (long)fmt;
 		return 1;
 	case OPT_SYNC:
 		if (strcmp(v, "full") == 0)

@@ -15,6 +15,7 @@
 #include <fcgiapp.h>
 #include <json.h>
 
+#include "access_log.h"
 #include "admin_guard.h"
 #include "admission.h"
 #include "auth.h"
@@ -200,15 +201,7 @@ dispatch(FCGX_Request *fx, const struct dispatch_env *env, void **upstream)
 		c.status = 499;
 	else if (rc != VN_OK && !c.headers_sent)
 		c.status = fault_err_status(rc);
-	if (c.status >= 500 && c.status != 501)
-		log_warn("%s %s %d %ldms ws=%s key=%s: %s", c.method, c.path,
-		    c.status, ctx_elapsed_ms(&c), c.who.workspace_id,
-		    c.who.key_id, c.fault.msg[0] != '\0' ? c.fault.msg :
-		    "failed");
-	else
-		log_info("%s %s %d %ldms ws=%s key=%s", c.method, c.path,
-		    c.status, ctx_elapsed_ms(&c), c.who.workspace_id,
-		    c.who.key_id);
+	access_log(&c);
 	metrics_request(&c);
 	admission_leave(&c);
 	ctx_free(&c);

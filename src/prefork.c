@@ -4,8 +4,9 @@
  * die, backs off when they die young (a crash loop must not become a
  * fork bomb), starts a replacement the moment a worker begins to drain
  * (recycling after max_requests), reloads the configuration on SIGHUP
- * by starting a new generation before retiring the old one, and on
- * SIGTERM lets every worker finish what it has.  It never opens the
+ * by starting a new generation before retiring the old one, reopens
+ * the log file on SIGUSR1 and passes the signal on to the workers, and
+ * on SIGTERM lets every worker finish what it has.  It never opens the
  * database, parses a request or speaks to an upstream.
  *
  * Signals reach the loop through a self-pipe; workers announce that
@@ -104,6 +105,7 @@ spawn(struct master *m)
 {
 	struct sigaction sa;
 	struct slot	*s = NULL;
+	sigset_t	 usr1, old;
 	pid_t		 pid;
 	int		 i, status;
 
@@ -116,8 +118,16 @@ spawn(struct master *m)
 		log_error("no free worker slot");
 		return 0;
 	}
+	/*
+	 * SIGUSR1 stays blocked across the fork until the worker's signal
+	 * thread waits for it: by default it would kill a young worker.
+	 */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old);
 	if ((pid = fork()) == -1) {
 		log_error("fork: %s", strerror(errno));
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 0;
 	}
 	if (pid == 0) {
@@ -130,6 +140,7 @@ spawn(struct master *m)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
 		sigaction(SIGQUIT, &sa, NULL);
+		sigaction(SIGUSR1, &sa, NULL);
 		close(selfpipe[0]);
 		close(selfpipe[1]);
 		close(m->notify[0]);
@@ -137,6 +148,7 @@ spawn(struct master *m)
 		    m->notify[1]);
 		_exit(status);
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	s->pid = pid;
 	s->state = SLOT_RUNNING;
 	s->gen = m->gen;
@@ -271,6 +283,7 @@ prefork_run(const struct prefork_opts *opts)
 {
 	struct master	 m;
 	struct sigaction sa;
+	sigset_t	 usr1;
 	struct pollfd	 pfd[2];
 	unsigned char	 sigs[64];
 	long long	 now, wait;
@@ -293,6 +306,11 @@ prefork_run(const struct prefork_opts *opts)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	/* Blocked while starting up (venna_fcgi.c); the loop takes it now. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_UNBLOCK, &usr1, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	log_info("master %ld: %d workers x %d threads", (long)getpid(),
 	    m.workers, m.threads);
@@ -342,6 +360,10 @@ prefork_run(const struct prefork_opts *opts)
 				case SIGHUP:
 					if (!m.stopping)
 						reload(&m);
+					break;
+				case SIGUSR1:
+					log_reopen();
+					signal_all(&m, SIGUSR1, 0);
 					break;
 				case SIGTERM:
 				case SIGINT:

@@ -328,6 +328,9 @@ main(int argc, char *argv[])
 	}
 	log_init("venna-batch", verbose ? LOG_LVL_DEBUG :
 	    (enum log_level)cfg->log_level, cfg->log_syslog);
+	if (log_output((enum log_format)cfg->log_format, cfg->log_file, e,
+	    sizeof(e)) != VN_OK)
+		errx(1, "%s", e);
 	/* Before the state is touched: what it creates is the user's. */
 	if (priv_drop(pu, uflag, e, sizeof(e)) != VN_OK)
 		errx(1, "%s", e);

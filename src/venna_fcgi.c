@@ -20,6 +20,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,7 @@ main(int argc, char *argv[])
 	struct prefork_opts	 po;
 	struct priv_user	 user, *pu = NULL;
 	struct cfg		*cfg = NULL;
+	sigset_t		 usr1;
 	const char		*cfgpath = NULL, *listen_spec = NULL;
 	const char		*user_spec = NULL;
 	char			 err[VN_ERRMSG];
@@ -188,6 +190,14 @@ main(int argc, char *argv[])
 	int			 ch, check = 0, fd, status;
 	int			 wflag = 0, tflag = 0, uflag = 0;
 
+	/*
+	 * SIGUSR1 (reopen the log) must not kill a process still starting
+	 * up, as it would by default: it waits, blocked, until the master
+	 * (prefork.c) or the worker's signal thread (worker.c) takes it.
+	 */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	while ((ch = getopt_long(argc, argv, "c:hl:m:nt:u:Vw:", longopts,
 	    NULL)) != -1)
 		switch (ch) {
@@ -255,6 +265,10 @@ main(int argc, char *argv[])
 	}
 	log_init("venna-fcgi", (enum log_level)cfg->log_level,
 	    cfg->log_syslog);
+	/* Opened before privileges are dropped, as other daemons do. */
+	if (log_output((enum log_format)cfg->log_format, cfg->log_file, err,
+	    sizeof(err)) != VN_OK)
+		errx(1, "%s", err);
 	if (!db_version_ok())
 		errx(1, "SQLite %s predates 3.51.3 and can corrupt a WAL "
 		    "database shared by several processes; rebuild with "

@@ -152,7 +152,10 @@ request_thread(void *arg)
 	return NULL;
 }
 
-/* Waits for the signals that end this worker; runs on its own thread. */
+/*
+ * Waits for the signals that end this worker, and for SIGUSR1, which
+ * reopens the log file; runs on its own thread.
+ */
 static void *
 signal_thread(void *arg)
 {
@@ -165,9 +168,16 @@ signal_thread(void *arg)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
+		if (sig == SIGUSR1) {
+			/* The log was rotated: the master, if any, has
+			 * reopened its own and passed the signal on. */
+			log_reopen();
+			continue;
+		}
 		if (sig == SIGHUP) {
 			/* Reloads belong to the master; a lone worker is
 			 * restarted by its web server instead. */
@@ -227,6 +237,7 @@ worker_main(const struct cfg *cfg, int listen_fd, int nthreads, int notify_fd)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/* accept(2) wakes up this often to look at the drain flag. */
 	if (setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &wake,

@@ -62,7 +62,7 @@ check "$sysconfdir/venna.conf.sample" [ -f "$dest$sysconfdir/venna.conf.sample" 
 check "  and no venna.conf: make install never writes one" \
     [ ! -e "$dest$sysconfdir/venna.conf" ]
 for f in nginx.conf.sample apache-fcgid.conf.sample lighttpd.conf.sample \
-    venna-batch.cron.sample www/.htaccess; do
+    venna-batch.cron.sample venna.logrotate.sample www/.htaccess; do
 	check "$docdir/examples/$f" [ -f "$dest$docdir/examples/$f" ]
 done
 check "$docdir/examples/www/venna.fcgi, executable" \

@@ -55,6 +55,8 @@ main(void)
 	ok(strstr(c->pepper_file, "venna.pepper") != NULL &&
 	    strstr(c->data_dir, "/files") != NULL,
 	    "pepper and files default beside the database");
+	ok(c->log_format == 0 && c->log_file == NULL,
+	    "text lines to stderr by default");
 	cfg_free(c);
 
 	c = parse(
@@ -64,6 +66,8 @@ main(void)
 	    "max_body = 2m\n"
 	    "drain_timeout = 1500ms\n"
 	    "log_level = debug\n"
+	    "log_format = json\n"
+	    "log_file = log/venna.log\n"
 	    "synchronous = normal\n"
 	    "base_path = /venna\n"
 	    "\n"
@@ -93,6 +97,9 @@ main(void)
 	is_int(c->max_body, 2 << 20, "size suffix");
 	is_int(c->drain_timeout_ms, 1500, "duration in ms");
 	is_int(c->log_level, 3, "log level");
+	is_int(c->log_format, 1, "log format");
+	is_str(c->log_file, "/etc/venna/log/venna.log",
+	    "log_file is a path like the others");
 	is_int(c->synchronous_full, 0, "synchronous normal");
 	is_str(c->base_path, "/venna", "base_path");
 	is_str(c->upstreams[0].base_url, "http://10.0.0.1:8000/v1",
@@ -164,6 +171,9 @@ main(void)
 	bad("key = v\n", ":1: option outside", "option outside a section");
 	bad("[server\n", ":1: expected \"[section]\"", "broken header");
 	bad("[server]\nlog_level = loud\n", "log_level", "bad log level");
+	bad("[server]\nlog_format = xml\n", "log_format: expected text or "
+	    "json", "bad log format");
+	bad("[server]\nlog_file =\n", "log_file", "empty log_file");
 	bad("[server]\nbase_path = /a/\n", "base_path", "base_path slash");
 	bad("[server]\nbatch_price_factor = 0.555\n", "batch_price_factor",
 	    "factor with three decimals");
