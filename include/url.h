@@ -13,5 +13,7 @@ int	url_path_ok(const char *path, size_t len);
 int	url_pct_decode(const char *s, size_t n, char *out, size_t outsz);
 int	url_query_get(const char *query, const char *name, char *out,
 	    size_t outsz);
+int	url_host_port(const char *url, char *host, size_t hostsz,
+	    char *port, size_t portsz);
 
 #endif /* URL_H */

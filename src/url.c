@@ -109,3 +109,68 @@ url_query_get(const char *q, const char *name, char *out, size_t outsz)
 	}
 	return 0;
 }
+
+/*
+ * The host and port an http:// or https:// URL (an upstream's base_url)
+ * connects to, for a reachability probe: the port is the URL's or the
+ * scheme's (80, 443); an IPv6 literal comes back without its brackets;
+ * user information, never allowed by venna.conf, is skipped all the
+ * same.  Pure.  Returns 1, or 0 for another scheme, an empty host, a
+ * port that is not 1-65535, or a result that does not fit.
+ */
+int
+url_host_port(const char *url, char *host, size_t hostsz, char *port,
+    size_t portsz)
+{
+	const char	*h, *end, *p, *hs, *ps = NULL, *defport;
+	size_t		 hn, pn = 0, i;
+	long		 v = 0;
+
+	if (strncmp(url, "http://", 7) == 0) {
+		h = url + 7;
+		defport = "80";
+	} else if (strncmp(url, "https://", 8) == 0) {
+		h = url + 8;
+		defport = "443";
+	} else
+		return 0;
+	end = h + strcspn(h, "/?#");
+	for (p = h; p < end; p++)
+		if (*p == '@')
+			h = p + 1;
+	if (h < end && *h == '[') {
+		if ((p = memchr(h, ']', (size_t)(end - h))) == NULL)
+			return 0;
+		hs = h + 1;
+		hn = (size_t)(p - hs);
+		if (++p < end && *p != ':')
+			return 0;
+	} else {
+		hs = h;
+		p = memchr(h, ':', (size_t)(end - h));
+		hn = (size_t)((p != NULL ? p : end) - h);
+	}
+	if (p != NULL && p < end) {
+		ps = p + 1;
+		pn = (size_t)(end - ps);
+	}
+	if (hn == 0 || hn >= hostsz)
+		return 0;
+	/* "host:" is the scheme's port (RFC 3986, 3.2.3). */
+	if (pn == 0) {
+		ps = defport;
+		pn = strlen(defport);
+	}
+	for (i = 0; i < pn; i++) {
+		if (!isdigit((unsigned char)ps[i]) || i >= 5)
+			return 0;
+		v = v * 10 + (ps[i] - '0');
+	}
+	if (v < 1 || v > 65535 || pn >= portsz)
+		return 0;
+	memcpy(host, hs, hn);
+	host[hn] = '\0';
+	memcpy(port, ps, pn);
+	port[pn] = '\0';
+	return 1;
+}

@@ -1,13 +1,14 @@
 /*
  * router_test.c: route matching, 404/405/501 decisions, path checks and
- * percent-decoding of parameters and query strings.
+ * percent-decoding of parameters and query strings, the host and port
+ * of an upstream URL.
  */
 #include "config.h"
 
 #include <string.h>
 
-#include "url.h"
 #include "router.h"
+#include "url.h"
 #include "../tap.h"
 
 static const struct {
@@ -48,6 +49,54 @@ static const struct {
 	    "POST, GET" },
 	{ "GET", "/v1/organization/nonsense", ROUTE_NOPATH, NULL },
 };
+
+/* url_host_port(): what a readiness probe connects to. */
+static const struct {
+	const char	*url, *host, *port;	/* host NULL: refused */
+} hostports[] = {
+	{ "http://127.0.0.1:8001/v1", "127.0.0.1", "8001" },
+	{ "http://up.example/v1", "up.example", "80" },
+	{ "https://api.example.com", "api.example.com", "443" },
+	{ "https://api.example.com:/v1", "api.example.com", "443" },
+	{ "http://[::1]:9000/v1", "::1", "9000" },
+	{ "https://[2001:db8::5]/", "2001:db8::5", "443" },
+	{ "http://user:pw@host:81/x", "host", "81" },
+	{ "http://host:65535", "host", "65535" },
+	{ "http://host:65536/v1", NULL, NULL },
+	{ "http://host:0/v1", NULL, NULL },
+	{ "http://host:8a/v1", NULL, NULL },
+	{ "http://host:123456/v1", NULL, NULL },
+	{ "http://[::1/v1", NULL, NULL },
+	{ "http://[::1]x/v1", NULL, NULL },
+	{ "http:///v1", NULL, NULL },
+	{ "http://:80/v1", NULL, NULL },
+	{ "ftp://host/v1", NULL, NULL },
+	{ "", NULL, NULL },
+};
+
+static void
+test_host_port(void)
+{
+	char	 host[64], port[8];
+	size_t	 i;
+	int	 got;
+
+	for (i = 0; i < VN_NELEM(hostports); i++) {
+		got = url_host_port(hostports[i].url, host, sizeof(host), port,
+		    sizeof(port));
+		if (hostports[i].host == NULL) {
+			is_int(got, 0, "host and port of \"%s\": refused",
+			    hostports[i].url);
+			continue;
+		}
+		ok(got == 1 && strcmp(host, hostports[i].host) == 0 &&
+		    strcmp(port, hostports[i].port) == 0,
+		    "host and port of %s: %s %s", hostports[i].url,
+		    hostports[i].host, hostports[i].port);
+	}
+	ok(!url_host_port("http://a-rather-long-host-name/", host, 8, port,
+	    sizeof(port)), "a host longer than its buffer: refused");
+}
 
 int
 main(void)
@@ -105,5 +154,7 @@ main(void)
 	is_int(url_query_get("limit=%G0", "limit", out, sizeof(out)), -1,
 	    "malformed value");
 	is_int(url_query_get("", "limit", out, sizeof(out)), 0, "empty query");
+
+	test_host_port();
 	return done_testing();
 }
