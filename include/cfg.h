@@ -104,6 +104,7 @@ struct cfg {
 	char		*alert_command;	/* spend alerts, or NULL */
 	size_t		 upload_min_rate;	/* bytes/s an upload keeps up */
 	long		 upload_timeout_ms;	/* an upload's whole body */
+	size_t		 ready_min_free;	/* /readyz: free disk floor */
 	/* the rest */
 	struct cfg_upstream *upstreams;
 	size_t		 nupstreams;

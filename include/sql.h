@@ -162,6 +162,8 @@ enum stmt {
 	STMT_RESP_TAKE,
 	STMT_RESP_RENEW,
 	STMT_RESP_RELEASE,
+	/* readiness (schema 11): ready.c */
+	STMT_READY_TOUCH,
 	STMT__MAX
 };
 

@@ -100,6 +100,8 @@ static const struct opt server_opts[] = {
 	    "4k" },
 	{ "upload_timeout", OPT_DURATION, SRV(upload_timeout_ms), 1000,
 	    86400000, "30m" },
+	{ "ready_min_free", OPT_SIZE, SRV(ready_min_free), 0, 1LL << 50,
+	    "64m" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 

@@ -400,6 +400,16 @@ const char *const schema_migrations[] = {
 	");"
 	"CREATE INDEX alert_outbox_pending ON alert_outbox(seq)"
 	"  WHERE delivered_at IS NULL;",
+	/*
+	 * 11: one row that GET /readyz rewrites (ready.c): a real write is
+	 * the only proof that the database takes writes now (no other
+	 * process holds the write lock, the disk has room).
+	 */
+	"CREATE TABLE readiness ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  checked_at INTEGER NOT NULL"
+	");"
+	"INSERT INTO readiness (id, checked_at) VALUES (1, 0);",
 };
 
 /* The version a database has once every migration ran. */

@@ -694,4 +694,7 @@ const char *const sql_text[STMT__MAX] = {
 	    " WHERE seq = ?1 AND lease_owner = ?2",
 #undef RESP_STATE
 #undef RESP_COLS
+
+	[STMT_READY_TOUCH] =
+	    "UPDATE readiness SET checked_at = ?1 WHERE id = 1",
 };
