@@ -18,6 +18,7 @@ struct failover_plan {
 void	failover_plan(const struct cfg *, const struct cfg_model *,
 	    struct failover_plan *);
 void	failover_cooldown(const struct cfg *, size_t upstream, long ms);
+long	failover_cooling_ms(const struct cfg *, size_t upstream);
 void	failover_reset(void);
 
 #endif /* FAILOVER_H */

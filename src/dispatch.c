@@ -1,6 +1,7 @@
 /*
- * dispatch.c: the life of a request.  Every path under Venna needs a
- * key, so authentication comes before routing answers (no key, no
+ * dispatch.c: the life of a request.  The operations paths (ops.h:
+ * /healthz, /readyz) answer without a key; every other path needs one,
+ * so authentication comes before routing answers (no key, no
  * information); then 404, 405 or 501 for what is not served;
  * then the body within its cap, the handler, and one place that turns
  * a failure into an error response (or an in-band event once a stream
@@ -27,6 +28,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "ops.h"
 #include "out_fcgi.h"
 #include "reply.h"
 #include "request.h"
@@ -174,6 +176,7 @@ dispatch(FCGX_Request *fx, const struct dispatch_env *env, void **upstream)
 	struct out_fcgi	 out;
 	struct request_body body;
 	struct ctx	 c;
+	const struct ops_route *op;
 	const char	*authorization = NULL;
 	enum vn_err	 rc;
 
@@ -188,7 +191,8 @@ dispatch(FCGX_Request *fx, const struct dispatch_env *env, void **upstream)
 	c.remote_addr = FCGX_GetParam("REMOTE_ADDR", fx->envp);
 	log_set_request(c.id);
 	if ((rc = request_parse(&c, fx, &body, &authorization)) == VN_OK)
-		rc = serve(&c, env, authorization);
+		rc = (op = ops_find(c.path)) != NULL ? ops_serve(&c, op) :
+		    serve(&c, env, authorization);
 	if (rc != VN_OK && c.fault.err == VN_OK)
 		c.fault.err = rc;
 	if (rc != VN_OK && rc != VN_ECLIENT && !c.client_gone) {

@@ -56,6 +56,23 @@ failover_cooldown(const struct cfg *cfg, size_t upstream, long ms)
 }
 
 /*
+ * How long upstream stays out of this process's plans, in ms; 0 when
+ * it is not cooling down.
+ */
+long
+failover_cooling_ms(const struct cfg *cfg, size_t upstream)
+{
+	long long	 wait;
+
+	if (upstream >= MAX_UPSTREAMS || upstream >= cfg->nupstreams)
+		return 0;
+	pthread_mutex_lock(&cool_mu);
+	wait = cool_until[upstream] - clock_ms();
+	pthread_mutex_unlock(&cool_mu);
+	return wait > 0 ? (long)wait : 0;
+}
+
+/*
  * The attempts for one request of model m, in order.  Upstreams that
  * are cooling down are left out; plan->cooling_ms then says how soon
  * the first of them will be back (for a Retry-After when nothing is

@@ -1,12 +1,13 @@
 /*
  * router_test.c: route matching, 404/405/501 decisions, path checks and
  * percent-decoding of parameters and query strings, the host and port
- * of an upstream URL.
+ * of an upstream URL, the operations paths.
  */
 #include "config.h"
 
 #include <string.h>
 
+#include "ops.h"
 #include "router.h"
 #include "url.h"
 #include "../tap.h"
@@ -156,5 +157,10 @@ main(void)
 	is_int(url_query_get("", "limit", out, sizeof(out)), 0, "empty query");
 
 	test_host_port();
+	ok(ops_find("/healthz") != NULL && ops_find("/readyz") != NULL,
+	    "operations paths: /healthz, /readyz");
+	ok(ops_find("/healthz/") == NULL && ops_find("/v1/healthz") == NULL &&
+	    ops_find("/readyzz") == NULL && ops_find("/") == NULL,
+	    "and exact: no prefix, no suffix, not under /v1");
 	return done_testing();
 }
