@@ -543,6 +543,24 @@ check_admin_addresses() {
 	http GET "$BASE_URL/organization/projects" -H "$AUTH_A"
 	is "$HTTP_STATUS" 404 "  from 127.0.0.1 it reaches Venna (admin_api off)"
 	check "  Venna's unknown_url" is_envelope unknown_url
+	check_ops_paths
+}
+
+# The operations paths beside $BASE_URL's /v1 (so under base_path too)
+# reach Venna without a key; /metrics, like the Admin API, from this
+# host's address only.
+check_ops_paths() {
+	local root=${BASE_URL%/v1}
+	http GET "$root/healthz"
+	is "$HTTP_STATUS" 200 "GET /healthz without a key: 200"
+	is "$HTTP_BODY" '{"status":"ok"}' "  Venna's answer"
+	http GET "$root/readyz"
+	is "$HTTP_STATUS" 200 "GET /readyz without a key: 200"
+	http GET "$root/metrics" --interface 127.0.0.2
+	is "$HTTP_STATUS" 403 "/metrics from 127.0.0.2: the sample's 403"
+	http GET "$root/metrics"
+	check "  from 127.0.0.1 it reaches Venna" grep -qi '^x-request-id: req_' \
+	    <<<"$HTTP_HEADERS"
 }
 
 check_web_server() {
