@@ -78,6 +78,15 @@ require_sdk() {
 		require "the openai npm package (tests/node)" ""
 	fi
 }
+# What the tests that drive a stack with curl through nginx need: nginx,
+# node (free ports, JSON), curl, sqlite3 and the mock upstream.
+require_curl_stack() {
+	require nginx "$NGINX_BIN"
+	require node "$NODE"
+	require curl "$(command -v curl)"
+	require_sqlite3
+	require mock_upstream "$MOCK_UPSTREAM"
+}
 require_apache() {
 	require apache2 "$APACHE2"
 	[ -f "$APACHE_MODULES/mod_fcgid.so" ] ||

@@ -8,11 +8,7 @@
 # the usage ledger and `vennactl usage`, and no secret in any log.
 . "${top_srcdir:-.}/tests/stack.sh"
 
-require nginx "$NGINX_BIN"
-require node "$NODE"
-require curl "$(command -v curl)"
-require_sqlite3
-require mock_upstream "$MOCK_UPSTREAM"
+require_curl_stack
 
 stack_new
 

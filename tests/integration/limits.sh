@@ -13,11 +13,7 @@
 # day fails at validation with token_limit_exceeded.
 . "${top_srcdir:-.}/tests/stack.sh"
 
-require nginx "$NGINX_BIN"
-require node "$NODE"
-require curl "$(command -v curl)"
-require_sqlite3
-require mock_upstream "$MOCK_UPSTREAM"
+require_curl_stack
 
 stack_new
 start_mock || { echo "Bail out! mock"; exit 1; }
