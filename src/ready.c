@@ -17,6 +17,7 @@
 #include <sys/statvfs.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,27 @@
 #include "store.h"
 
 #define READY_WHY	512	/* one check's reason */
+#define READY_DB_CACHE_MS 1000	/* how long a database verdict holds */
+
+/*
+ * The last database verdict of this process.  /readyz answers anyone,
+ * without a key: a flood of it must not become a flood of writes, so
+ * the write is made at most once a second per process, and callers
+ * meanwhile (or while it waits for the lock) share its verdict.
+ */
+static pthread_mutex_t	 db_mu = PTHREAD_MUTEX_INITIALIZER;
+static long long	 db_checked_ms = -1;
+static int		 db_ok;
+static char		 db_why[READY_WHY];
+
+static long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Rewrite the readiness row; 1 if the database took it. */
 static int
@@ -163,9 +185,17 @@ ready_check(const struct cfg *cfg, struct store *store,
 	char			 why[READY_WHY];
 	int			 ok;
 
-	/* Room first: a full disk is why a write fails, not "I/O error". */
-	ok = db_room(cfg, why, sizeof(why)) &&
-	    db_writable(store, why, sizeof(why));
+	pthread_mutex_lock(&db_mu);
+	if (db_checked_ms < 0 || now_ms() - db_checked_ms >=
+	    READY_DB_CACHE_MS) {
+		/* Room first: a full disk is why a write fails. */
+		db_ok = db_room(cfg, db_why, sizeof(db_why)) &&
+		    db_writable(store, db_why, sizeof(db_why));
+		db_checked_ms = now_ms();
+	}
+	ok = db_ok;
+	snprintf(why, sizeof(why), "%s", db_why);
+	pthread_mutex_unlock(&db_mu);
 	json_object_object_add(checks, "database",
 	    json_object_new_string(ok ? "ok" : why));
 	if ((models = json_object_new_object()) == NULL)
