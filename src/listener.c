@@ -3,7 +3,9 @@
  * default (FastCGI has no authentication; reliability.md §3d): a stale
  * socket file is replaced, a live one or any other kind of file is
  * never touched.  TCP is for web servers on the same host; binding
- * beyond loopback is allowed but logged.
+ * beyond loopback is allowed but logged.  Under systemd the socket may
+ * come ready-made instead (socket activation, sd_listen_fds(3)), which
+ * is read here without libsystemd: two variables and a descriptor.
  */
 #include "config.h"
 
@@ -14,8 +16,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -161,4 +165,97 @@ listener_open(const char *spec, int mode, char *err, size_t errsz)
 	if (listener_is_unix_path(spec))
 		return open_unix(spec, mode, err, errsz);
 	return open_tcp(spec, err, errsz);
+}
+
+/*
+ * One decimal number from 0 to max, the whole string: 1 with it in
+ * *out, else 0.  The environment is not ours to trust: "12abc", "-1"
+ * and "" are malformed, not 12, -1 and 0.
+ */
+static int
+decimal(const char *s, long max, long *out)
+{
+	char	*end;
+	long	 v;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+/*
+ * How many sockets systemd passed to the process self, from the values
+ * of LISTEN_PID and LISTEN_FDS (NULL when unset).  0 when there are
+ * none for us: a variable unset, or LISTEN_PID naming another process
+ * (a parent's, inherited).  -1 with the reason in err when one is
+ * malformed.  The sockets are the descriptors from
+ * LISTENER_SYSTEMD_FD on.
+ */
+int
+listener_activation_parse(const char *pid, const char *fds, long self,
+    char *err, size_t errsz)
+{
+	long	 p, n;
+
+	if (pid == NULL || fds == NULL)
+		return 0;
+	if (!decimal(pid, LONG_MAX, &p) || p == 0) {
+		snprintf(err, errsz, "LISTEN_PID=\"%.32s\": not a process id",
+		    pid);
+		return -1;
+	}
+	if (p != self)
+		return 0;
+	if (!decimal(fds, INT_MAX - LISTENER_SYSTEMD_FD, &n)) {
+		snprintf(err, errsz, "LISTEN_FDS=\"%.32s\": not a count of "
+		    "descriptors", fds);
+		return -1;
+	}
+	return (int)n;
+}
+
+/*
+ * The listening socket systemd passed (a .socket unit, or
+ * systemd-socket-activate): 1 with it in *fdp, 0 when there is none,
+ * -1 with the reason in err.  The variables are removed either way, so
+ * the workers and whatever they run never take them for their own.  The
+ * socket is kept across fork (the workers share it, as they share one
+ * made by listener_open) but not across exec.
+ */
+int
+listener_systemd(int *fdp, char *err, size_t errsz)
+{
+	struct stat	 st;
+	int		 n, fd = LISTENER_SYSTEMD_FD;
+
+	n = listener_activation_parse(getenv("LISTEN_PID"),
+	    getenv("LISTEN_FDS"), (long)getpid(), err, errsz);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (n <= 0)
+		return n;
+	if (n > 1) {
+		snprintf(err, errsz, "systemd passed %d sockets; venna-fcgi "
+		    "serves one (a single ListenStream= in the socket unit)",
+		    n);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+	    !listener_is_listening(fd)) {
+		snprintf(err, errsz, "LISTEN_FDS: descriptor %d is not a "
+		    "listening socket", fd);
+		return -1;
+	}
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		snprintf(err, errsz, "descriptor %d: %s", fd, strerror(errno));
+		return -1;
+	}
+	*fdp = fd;
+	return 1;
 }

@@ -4,7 +4,9 @@
  * With -l it binds the socket and runs the supervised pool (prefork.c).
  * Without -l, if fd 0 is a listening socket, a web server (mod_fcgid,
  * spawn-fcgi, lighttpd's bin-path) has spawned it: it serves on fd 0 as
- * a single worker and leaves supervision to the web server.
+ * a single worker and leaves supervision to the web server.  Started by
+ * systemd with a socket (LISTEN_PID, LISTEN_FDS), it runs the pool on
+ * that socket instead of binding one: -l and "listen" are ignored.
  *
  * Started as root, it becomes the user of -u (or "user" in [server])
  * once the socket is bound, before anything opens the state; without
@@ -187,7 +189,7 @@ main(int argc, char *argv[])
 	const char		*user_spec = NULL;
 	char			 err[VN_ERRMSG];
 	long			 workers = -1, threads = -1, mode = 0660;
-	int			 ch, check = 0, fd, status;
+	int			 ch, check = 0, fd = -1, status, activated;
 	int			 wflag = 0, tflag = 0, uflag = 0;
 
 	/*
@@ -281,12 +283,20 @@ main(int argc, char *argv[])
 		threads = cfg->threads;
 	if (listen_spec == NULL)
 		listen_spec = cfg->listen;
+	/* Before any fork: the workers must not see the variables. */
+	if ((activated = listener_systemd(&fd, err, sizeof(err))) == -1)
+		errx(1, "%s", err);
+	if (activated && listen_spec != NULL)
+		log_info("listening on the socket systemd passed, not on %s",
+		    listen_spec);
+	if (activated)
+		listen_spec = NULL;
 
 	/* Root without a user is refused before anything is bound. */
 	if (pu == NULL && geteuid() == 0)
 		become(NULL, 0);
 
-	if (listen_spec == NULL) {
+	if (!activated && listen_spec == NULL) {
 		if (!listener_is_listening(FASTCGI_LISTEN_FD))
 			errx(2, "no -l socket given and fd 0 is not a "
 			    "listening socket (see venna-fcgi(8))");
@@ -298,14 +308,15 @@ main(int argc, char *argv[])
 		return status;
 	}
 
-	if ((fd = listener_open(listen_spec, (int)mode, err, sizeof(err))) ==
-	    -1)
+	if (!activated && (fd = listener_open(listen_spec, (int)mode, err,
+	    sizeof(err))) == -1)
 		errx(1, "%s", err);
 	/*
 	 * The socket made as root goes to the user and group, so that the
-	 * web server reaches it through the group (mode 0660, -m).
+	 * web server reaches it through the group (mode 0660, -m).  One
+	 * systemd made is its socket unit's to set.
 	 */
-	if (pu != NULL && geteuid() == 0 && pu->uid != 0 &&
+	if (!activated && pu != NULL && geteuid() == 0 && pu->uid != 0 &&
 	    listener_is_unix_path(listen_spec) &&
 	    chown(listen_spec, pu->uid, pu->gid) == -1)
 		errx(1, "chown %s: %s", listen_spec, strerror(errno));
@@ -330,7 +341,7 @@ main(int argc, char *argv[])
 	status = prefork_run(&po);
 	metrics_close();
 	close(fd);
-	if (listener_is_unix_path(listen_spec))
+	if (!activated && listener_is_unix_path(listen_spec))
 		unlink(listen_spec);
 	cfg_free(cfg);
 	return status;
