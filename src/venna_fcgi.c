@@ -286,11 +286,12 @@ main(int argc, char *argv[])
 	/* Before any fork: the workers must not see the variables. */
 	if ((activated = listener_systemd(&fd, err, sizeof(err))) == -1)
 		errx(1, "%s", err);
-	if (activated && listen_spec != NULL)
-		log_info("listening on the socket systemd passed, not on %s",
-		    listen_spec);
-	if (activated)
+	if (activated) {
+		log_info("serving the socket systemd passed%s%s",
+		    listen_spec != NULL ? ", not " : "",
+		    listen_spec != NULL ? listen_spec : "");
 		listen_spec = NULL;
+	}
 
 	/* Root without a user is refused before anything is bound. */
 	if (pu == NULL && geteuid() == 0)
