@@ -68,6 +68,13 @@ n=$(ctl usage --format csv --by model 2>/dev/null |
     awk -F, '$2 == "m" { print $3 }')
 echo "# usage by model: $(ctl usage --format csv --by model 2>/dev/null | tr '\n' ' ')"
 is "$n" "$((okc + 2))" "vennactl usage counts every request served"
+# chat_200: model m's successful chat completions as /metrics counts them.
+chat_200() {
+	curl -s "${BASE_URL%/v1}/metrics" | sed -n \
+	    's|^venna_requests_total{route="/v1/chat/completions",model="m",upstream="mock",status="200"} ||p'
+}
+is "$(chat_200)" "$((okc + 2))" \
+    "/metrics counts the same requests, from a worker spawn-fcgi started"
 
 # The worker stops (SIGTERM, drained); lighttpd answers 503 meanwhile and
 # uses the socket again once spawn-fcgi has started a new one.
@@ -84,6 +91,8 @@ for i in $(seq 1 50); do
 	sleep 0.2
 done
 is "$HTTP_STATUS" 200 "a worker spawned again is used again"
+is "$(chat_200)" "$((okc + 2))" \
+    "  and its /metrics still has them (the counters are not the worker's)"
 
 check "integrity_check is ok" eval 'ctl db check >/dev/null'
 if grep -rqE "vk_[A-Za-z0-9]{12}_|$KEY_A|$KEY_B|Bearer " "$STACK"/*.log \
