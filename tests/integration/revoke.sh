@@ -11,6 +11,10 @@ require node "$NODE"
 require_sqlite3
 
 stack_new
+# Eight requests at once from one workspace on an 8-thread pool: the
+# whole pool is its share (the default, half, would refuse some with
+# 429 on a slow run; limits.sh tests that).
+STACK_SHARE=100%
 stack_conf
 stack_init || { echo "Bail out! stack_init"; exit 1; }
 start_venna -w 2 -t 4 || { echo "Bail out! venna-fcgi"; exit 1; }

@@ -12,6 +12,10 @@ require_sdk
 require_sqlite3
 
 stack_new
+# Bursts of 30 requests from one workspace test revocation on every
+# worker: the whole pool is its share (the default, half of it, would
+# refuse some of a burst with 429 on a slow run: limits.sh tests that).
+STACK_SHARE=100%
 STACK_SERVER="admin_api = on"
 stack_conf "[model venna-1]
 upstream = echo
